@@ -1,0 +1,58 @@
+# Two commands do all the set-up: `make demo` and `make test`. Both create .venv when missing.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.stamps
+export MPLBACKEND := Agg
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: help demo test test-fast sync lab docs bench export clean readme
+
+help:
+	@echo "make demo   train a small network and print its progress (sets up .venv)"
+	@echo "make test   sync check, every notebook under nbdev_test, then pytest tests/"
+	@echo "make lab    JupyterLab on nbs/ (the course)"
+	@echo "make export nbdev_export + nbdev_clean + README, after editing notebooks"
+	@echo "make bench  speed comparisons with micrograd / PyTorch (not part of the tests)"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip setuptools wheel
+
+# Runtime install: numpy, matplotlib, ipywidgets (the package itself, editable).
+$(STAMP)/runtime: $(BIN)/python setup.py settings.ini
+	$(BIN)/python -m pip install -q -e .
+	@mkdir -p $(STAMP) && touch $@
+
+# Dev install: nbdev 2 and its pins, pytest, hypothesis, jupyterlab, micrograd, and the CPU
+# build of PyTorch (a reference for tests and benchmarks only; never imported at run time).
+$(STAMP)/dev: $(BIN)/python setup.py settings.ini
+	$(BIN)/python -m pip install -q -e ".[dev]"
+	$(BIN)/python -m pip install -q "torch==2.13.0"
+	@mkdir -p $(STAMP) && touch $@ $(STAMP)/runtime
+
+demo: $(STAMP)/runtime
+	$(BIN)/python tools/demo.py
+
+test: $(STAMP)/dev
+	$(BIN)/python tools/sync_check.py
+	$(BIN)/nbdev_test --n_workers 0 --do_print
+	$(BIN)/python -m pytest tests/ -q -p no:cacheprovider
+
+# The notebooks alone, without pytest (quicker while writing a lesson).
+test-nbs: $(STAMP)/dev
+	$(BIN)/nbdev_test --n_workers 0 --do_print
+
+export: $(STAMP)/dev
+	$(BIN)/nbdev_export
+	$(BIN)/nbdev_clean
+	$(BIN)/python tools/render_readme.py
+
+lab: $(STAMP)/dev
+	$(BIN)/jupyter lab nbs/
+
+bench: $(STAMP)/dev
+	$(BIN)/python benchmarks/run.py
+
+clean:
+	rm -rf build dist *.egg-info _proc _docs docs/_build
