@@ -35,6 +35,7 @@ demo: $(STAMP)/runtime
 	$(BIN)/python tools/demo.py
 
 test: $(STAMP)/dev
+	bash tools/ensure_chromium.sh
 	$(BIN)/python tools/sync_check.py
 	$(BIN)/nbdev_test --n_workers 0 --do_print
 	$(BIN)/python -m pytest tests/ -q -p no:cacheprovider
@@ -47,6 +48,10 @@ export: $(STAMP)/dev
 	$(BIN)/nbdev_export
 	$(BIN)/nbdev_clean
 	$(BIN)/python tools/render_readme.py
+
+# The documentation site, offline: executes nbs/, renders them with Sphinx (docs/README.md).
+docs: $(STAMP)/dev
+	$(BIN)/python tools/build_docs.py
 
 lab: $(STAMP)/dev
 	$(BIN)/jupyter lab nbs/
