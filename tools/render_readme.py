@@ -1,6 +1,6 @@
 """Render README.md from nbs/index.ipynb (nbdev_readme needs Quarto, which we cannot install).
 
-Markdown cells are copied as they are; code cells become ```python blocks, without their
+Markdown cells are copied as they are (links to ../ made relative to the top); code cells become ```python blocks, without their
 `#|` directives; cells marked `#| hide` (or exported) are left out, and so are their outputs.
 Text outputs saved in the notebook follow their cell as plain blocks.
 
@@ -22,7 +22,8 @@ def render(nb_path=root / 'nbs' / 'index.ipynb'):
     for cell in nb['cells']:
         src = ''.join(cell['source']).strip('\n')
         if cell['cell_type'] == 'markdown':
-            if src: parts.append(src)
+            # the notebook lives in nbs/, the README at the top: ../docs/x.png becomes docs/x.png
+            if src: parts.append(src.replace('](../', ']('))
         elif cell['cell_type'] == 'code':
             d = directives(src)
             if d & {'hide', 'export', 'exports', 'exporti', 'default_exp', 'include'}: continue

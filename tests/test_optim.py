@@ -1,0 +1,170 @@
+"Optimizers and schedules: PyTorch's update rules and schedule formulas, on Value and array parameters."
+import math
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings, strategies as st
+
+from backprop_nb.autograd import Value
+from backprop_nb.optim import (SGD, Adam, AdamW, constant_lr, step_lr, exponential_lr, linear_lr, cosine_lr,
+                               one_cycle_lr, get_schedule, plot_schedules, SCHEDULES)
+
+class ArrayParam:
+    "Stands in for a tensor parameter: array .data and .grad."
+    def __init__(self, a): self.data = np.array(a, dtype=np.float64); self.grad = np.zeros_like(self.data); self.requires_grad = True
+
+def loss_grad(w, target):  # gradient of a bumpy function, so updates differ step to step
+    return 2 * (w - target) + np.cos(3 * w)
+
+def run_ours(make, w0, target, steps, kind):
+    if kind == 'value':
+        ps = [Value(float(v)) for v in w0]
+    else:
+        ps = [ArrayParam(w0)]
+        arr = ps[0].data
+    opt = make(ps)
+    for _ in range(steps):
+        w = np.array([p.data for p in ps]) if kind == 'value' else ps[0].data
+        g = loss_grad(w, target)
+        if kind == 'value':
+            for p, gi in zip(ps, g): p.grad = float(gi)
+        else: ps[0].grad[...] = g
+        opt.step()
+    if kind == 'array': assert ps[0].data is arr   # updated in place
+    return np.array([p.data for p in ps]) if kind == 'value' else ps[0].data.copy()
+
+def run_torch(make, w0, target, steps):
+    w = torch.tensor(w0, dtype=torch.float64, requires_grad=True)
+    opt = make([w])
+    for _ in range(steps):
+        w.grad = torch.tensor(loss_grad(w.detach().numpy(), target))
+        opt.step()
+    return w.detach().numpy()
+
+CONFIGS = [
+    (lambda ps: SGD(ps), lambda ps: torch.optim.SGD(ps, lr=0.001)),
+    (lambda ps: SGD(ps, lr=0.1, momentum=0.9), lambda ps: torch.optim.SGD(ps, lr=0.1, momentum=0.9)),
+    (lambda ps: SGD(ps, lr=0.05, momentum=0.8, nesterov=True), lambda ps: torch.optim.SGD(ps, lr=0.05, momentum=0.8, nesterov=True)),
+    (lambda ps: SGD(ps, lr=0.1, weight_decay=0.1), lambda ps: torch.optim.SGD(ps, lr=0.1, weight_decay=0.1)),
+    (lambda ps: SGD(ps, lr=0.1, momentum=0.5, weight_decay=0.01, nesterov=True),
+     lambda ps: torch.optim.SGD(ps, lr=0.1, momentum=0.5, weight_decay=0.01, nesterov=True)),
+    (lambda ps: Adam(ps), lambda ps: torch.optim.Adam(ps)),
+    (lambda ps: Adam(ps, lr=0.05, betas=(0.8, 0.99), eps=1e-6, weight_decay=0.1),
+     lambda ps: torch.optim.Adam(ps, lr=0.05, betas=(0.8, 0.99), eps=1e-6, weight_decay=0.1)),
+    (lambda ps: AdamW(ps, lr=0.05), lambda ps: torch.optim.AdamW(ps, lr=0.05)),
+    (lambda ps: AdamW(ps, lr=0.1, weight_decay=0.5, betas=(0.5, 0.9)), lambda ps: torch.optim.AdamW(ps, lr=0.1, weight_decay=0.5, betas=(0.5, 0.9))),
+]
+
+@pytest.mark.parametrize('kind', ['value', 'array'])
+@pytest.mark.parametrize('i', range(len(CONFIGS)))
+def test_matches_torch(i, kind):
+    ours, theirs = CONFIGS[i]
+    rng = np.random.default_rng(i)
+    w0, target = rng.normal(size=5), rng.normal(size=5)
+    np.testing.assert_allclose(run_ours(ours, w0, target, 30, kind), run_torch(theirs, w0, target, 30), rtol=1e-11, atol=1e-13)
+
+@settings(max_examples=30, deadline=None)
+@given(st.floats(0, 1), st.floats(0, 0.99), st.floats(0, 0.1), st.booleans(), st.integers(0, 1000))
+def test_sgd_matches_torch_for_any_options(lr, momentum, wd, nesterov, seed):
+    nesterov = nesterov and momentum > 0
+    rng = np.random.default_rng(seed)
+    w0, target = rng.normal(size=3), rng.normal(size=3)
+    a = run_ours(lambda ps: SGD(ps, lr=lr, momentum=momentum, weight_decay=wd, nesterov=nesterov), w0, target, 10, 'value')
+    b = run_torch(lambda ps: torch.optim.SGD(ps, lr=lr, momentum=momentum, weight_decay=wd, nesterov=nesterov), w0, target, 10)
+    np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+
+def test_plain_sgd_is_exactly_the_seeds_rule():
+    ps = [Value(0.3), Value(-1.7)]
+    ps[0].grad, ps[1].grad = 0.25, -3.0
+    SGD(ps, lr=0.001).step()
+    assert [p.data for p in ps] == [0.3 - 0.001 * 0.25, -1.7 - 0.001 * -3.0]
+
+def test_params_without_gradient_are_skipped_and_lr_can_change():
+    a, b = ArrayParam([1.0]), ArrayParam([2.0]); b.grad = None
+    a.grad[:] = 1.0
+    opt = Adam([a, b], lr=0.1)
+    opt.step(); opt.lr = 0.0; before = a.data.copy(); opt.step()
+    assert b.data[0] == 2.0 and a.data[0] < 1.0 and np.array_equal(a.data, before)
+
+def test_zero_grad():
+    v, a = Value(1.0), ArrayParam([1.0, 2.0])
+    v.grad, g = 5.0, a.grad; g[:] = 3.0
+    SGD([v, a]).zero_grad()
+    assert v.grad == 0.0 and a.grad is g and not g.any()
+
+def test_float32_arrays_stay_float32():
+    p = ArrayParam([1.0, 2.0]); p.data = p.data.astype(np.float32); p.grad = np.ones(2, np.float32)
+    for opt in (SGD([p], lr=0.1, momentum=0.9), Adam([p]), AdamW([p])):
+        opt.step(); assert p.data.dtype == np.float32
+
+@pytest.mark.parametrize('call,exc,msg', [
+    (lambda: SGD([]), ValueError, 'empty parameter list'),
+    (lambda: SGD(iter([])), ValueError, 'empty parameter list'),
+    (lambda: SGD([3.0]), TypeError, 'parameter 0 must have .data and .grad'),
+    (lambda: SGD([Value(1.0)], lr='fast'), TypeError, 'lr must be a number'),
+    (lambda: SGD([Value(1.0)], lr=float('nan')), ValueError, 'lr must be in'),
+    (lambda: SGD([Value(1.0)], momentum=-0.1), ValueError, 'momentum must be in'),
+    (lambda: SGD([Value(1.0)], nesterov=True), ValueError, 'needs a momentum'),
+    (lambda: Adam([Value(1.0)], betas=0.9), TypeError, 'betas must be a pair'),
+    (lambda: Adam([Value(1.0)], betas=(1.0, 0.9)), ValueError, r'betas\[0\] must be in \[0.0, 1.0\)'),
+    (lambda: AdamW([Value(1.0)], eps=-1), ValueError, 'eps must be in'),
+])
+def test_errors(call, exc, msg):
+    with pytest.raises(exc, match=msg): call()
+
+def test_repr():
+    assert repr(SGD([Value(1.0)], lr=0.1)) == 'SGD(1 parameters, lr=0.1, momentum=0.0, weight_decay=0.0, nesterov=False)'
+    assert repr(AdamW([Value(1.0)])).startswith('AdamW(1 parameters, lr=0.001, betas=(0.9, 0.999)')
+
+# ---------------------------------------------------------------- schedules
+def torch_lrs(make_sched, lr, steps):
+    opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=lr)
+    sched = make_sched(opt)
+    out = []
+    for _ in range(steps):
+        out.append(opt.param_groups[0]['lr']); opt.step(); sched.step()
+    return out
+
+S = torch.optim.lr_scheduler
+@pytest.mark.parametrize('ours,theirs,lr,T', [
+    (constant_lr(0.1), lambda o: S.ConstantLR(o, factor=1.0, total_iters=0), 0.1, 20),
+    (step_lr(0.5, 7, 0.3), lambda o: S.StepLR(o, 7, gamma=0.3), 0.5, 40),
+    (exponential_lr(0.2, 0.9), lambda o: S.ExponentialLR(o, 0.9), 0.2, 40),
+    (cosine_lr(0.3, 50, min_lr=0.01), lambda o: S.CosineAnnealingLR(o, 50, eta_min=0.01), 0.3, 51),
+    (linear_lr(0.4, 30, end_lr=0.1), lambda o: S.LinearLR(o, 1.0, 0.25, total_iters=30), 0.4, 45),
+    (one_cycle_lr(0.8, 100), lambda o: S.OneCycleLR(o, 0.8, total_steps=100, pct_start=0.25, cycle_momentum=False), 0.8, 100),
+    (one_cycle_lr(1.0, 37, pct_start=0.4, div_factor=10, final_div_factor=100),
+     lambda o: S.OneCycleLR(o, 1.0, total_steps=37, pct_start=0.4, div_factor=10, final_div_factor=100, cycle_momentum=False), 1.0, 37),
+])
+def test_schedules_match_torch(ours, theirs, lr, T):
+    np.testing.assert_allclose([ours(t) for t in range(T)], torch_lrs(theirs, lr, T), rtol=1e-9, atol=1e-15)
+
+def test_micrograd_demo_schedule_bit_for_bit():
+    s = linear_lr(1.0, 100, end_lr=0.1)
+    assert [s(k) for k in range(100)] == [1.0 - 0.9 * k / 100 for k in range(100)]
+
+@settings(max_examples=50, deadline=None)
+@given(st.sampled_from(SCHEDULES), st.floats(1e-4, 10), st.integers(1, 500))
+def test_every_named_schedule_decays_and_stays_positive(name, lr, T):
+    s = get_schedule(name, lr, T)
+    vals = [s(t) for t in range(max(T, 8) + 5)]   # one-cycle needs at least 8 steps
+    assert all(v >= 0 and math.isfinite(v) for v in vals)
+    assert max(vals) <= lr * (1 + 1e-12)
+    assert vals[-1] <= vals[0] or name == 'onecycle'
+    if name not in ('step', 'exponential'):   # these keep decaying, as in PyTorch
+        assert vals[-1] == s(10 * T + 10)    # the others hold their final value after the end
+    assert repr(s).startswith(s.name + '(')
+
+def test_schedule_errors():
+    with pytest.raises(ValueError, match='unknown schedule'): get_schedule('warmup', 0.1, 10)
+    with pytest.raises(TypeError, match='step must be an int'): constant_lr(0.1)(1.5)
+    with pytest.raises(ValueError, match='step must be >= 0'): constant_lr(0.1)(-1)
+    with pytest.raises(ValueError, match='total_steps must be at least 1'): cosine_lr(0.1, 0)
+    with pytest.raises(ValueError, match='leaves no room'): one_cycle_lr(0.1, 3, pct_start=0.1)
+    with pytest.raises(ValueError, match='lr must be in'): linear_lr(-0.1, 10)
+
+def test_plot_schedules():
+    fig = plot_schedules([get_schedule(n, 0.1, 50) for n in SCHEDULES], 50)
+    lines = fig.axes[0].get_lines()
+    assert len(lines) == 6 and len(lines[0].get_xdata()) == 50
+    assert len(plot_schedules(cosine_lr(0.1, 10), 10).axes[0].get_lines()) == 1
