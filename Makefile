@@ -19,7 +19,7 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip setuptools wheel
 
-# Runtime install: numpy, matplotlib, ipywidgets (the package itself, editable).
+# Runtime install: numpy, matplotlib, ipywidgets, tqdm (the package itself, editable).
 $(STAMP)/runtime: $(BIN)/python setup.py settings.ini
 	$(BIN)/python -m pip install -q -e .
 	@mkdir -p $(STAMP) && touch $@
@@ -32,7 +32,7 @@ $(STAMP)/dev: $(BIN)/python setup.py settings.ini
 	@mkdir -p $(STAMP) && touch $@ $(STAMP)/runtime
 
 demo: $(STAMP)/runtime
-	$(BIN)/python tools/demo.py
+	$(BIN)/backprop-nb train
 
 test: $(STAMP)/dev
 	bash tools/ensure_chromium.sh

@@ -1,0 +1,193 @@
+"`backprop-nb train`: the console script end to end (subprocess), bad flags, Ctrl-C, non-finite stops, --init files."
+import json, os, signal, subprocess, sys, time, zipfile
+from pathlib import Path
+import numpy as np
+import pytest
+
+from backprop_nb.cli import main
+from backprop_nb.nn import MLP, load_npz, save_npz
+from backprop_nb.trainer import Callback
+
+BIN = Path(sys.executable).parent
+SCRIPT = BIN / 'backprop-nb'
+FILES = ['boundary.png', 'config.json', 'history.json', 'loss.png', 'model.npz']
+FAST = ['--epochs', '3', '--n', '60', '--hidden', '8']
+ENV = {**os.environ, 'MPLBACKEND': 'Agg', 'PYTHONDONTWRITEBYTECODE': '1'}
+
+def cli(*args, cwd):
+    cmd = [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, '-m', 'backprop_nb.cli']
+    return subprocess.run(cmd + list(args), cwd=cwd, capture_output=True, text=True, env=ENV, timeout=300)
+
+def files(d): return sorted(os.listdir(d))
+
+# ---------------------------------------------------------------- the normal run
+def test_console_script_is_installed():
+    assert SCRIPT.exists(), "run `pip install -e .` so that the backprop-nb entry point exists"
+
+def test_train_writes_the_run(tmp_path):
+    r = cli('train', *FAST, '--out', 'run1', cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    out = tmp_path / 'run1'
+    assert files(out) == FILES
+    h = json.loads((out / 'history.json').read_text())
+    assert {'steps', 'epochs', 'stopped_reason', 'stopped_step', 'interrupted', 'final', 'seconds'} <= set(h)
+    assert {'loss', 'acc', 'lr'} <= set(h['steps']) and len(h['steps']['loss']) == 3 * 2   # 48 train samples / 32
+    assert set(h['epochs']) == {'epoch', 'step', 'train_loss', 'train_acc', 'valid_loss', 'valid_acc', 'time'}
+    assert h['stopped_reason'] == 'completed' and h['interrupted'] is False
+    c = json.loads((out / 'config.json').read_text())
+    for k in ('dataset', 'n', 'noise', 'hidden', 'epochs', 'lr', 'schedule', 'batch_size', 'seed', 'engine', 'loss', 'model', 'out'):
+        assert k in c, k
+    assert (c['dataset'], c['hidden'], c['noise'], c['loss'], c['engine']) == ('moons', [8], 0.1, 'hinge', 'scalar')
+    # the summary: final train and validation loss and accuracy
+    assert 'train  loss' in r.stdout and 'valid  loss' in r.stdout and 'accuracy' in r.stdout
+    assert 'wrote  run1/' in r.stdout
+    # the saved model loads into a network of the same shape
+    model = load_npz(MLP(2, [8, 1]), out / 'model.npz')
+    assert model.num_parameters() == c['parameters']
+    with np.load(out / 'model.npz', allow_pickle=False) as z: assert len(z.files) == c['parameters']
+
+def test_python_dash_m(tmp_path):
+    r = subprocess.run([sys.executable, '-m', 'backprop_nb.cli', 'train', *FAST, '--out', 'r', '--quiet'],
+                       cwd=tmp_path, capture_output=True, text=True, env=ENV, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert files(tmp_path / 'r') == FILES
+
+def test_default_out_is_under_runs(tmp_path):
+    r = cli('train', *FAST, '--quiet', '--dataset', 'xor', '--seed', '3', cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    runs = os.listdir(tmp_path / 'runs')
+    assert len(runs) == 1 and runs[0].endswith('-xor-seed3')
+    assert files(tmp_path / 'runs' / runs[0]) == FILES
+
+def test_quiet_and_not_a_tty_print_no_bar(tmp_path):
+    r = cli('train', *FAST, '--out', 'r', cwd=tmp_path)      # captured: stderr is not a terminal
+    assert r.stderr == '' and 'it/s' not in r.stdout and 'step/s' not in r.stdout
+    assert 'epoch 3/3' in r.stdout                               # the epoch lines still report progress
+    r = cli('train', *FAST, '--out', 'r2', '--quiet', cwd=tmp_path)
+    assert 'epoch 3/3' not in r.stdout and 'train  loss' in r.stdout
+
+def test_help_explains_every_flag(tmp_path):
+    r = cli('train', '--help', cwd=tmp_path)
+    assert r.returncode == 0
+    for flag in ('--dataset', '--n', '--noise', '--valid-frac', '--hidden', '--engine', '--loss', '--optimizer', '--lr',
+                 '--schedule', '--epochs', '--batch-size', '--patience', '--seed', '--init', '--out', '--log-every', '--quiet'):
+        assert flag in r.stdout, flag
+    assert cli('--version', cwd=tmp_path).stdout.startswith('backprop-nb ')
+
+@pytest.mark.parametrize('dataset', ['circles', 'spirals', 'blobs'])
+def test_other_datasets(tmp_path, dataset):
+    assert main(['train', '--dataset', dataset, '--epochs', '2', '--n', '45', '--hidden', '6', '--out', str(tmp_path / 'r'), '--quiet']) == 0
+    c = json.loads((tmp_path / 'r' / 'config.json').read_text())
+    assert c['loss'] == ('hinge' if dataset == 'circles' else 'cross_entropy')
+
+# ---------------------------------------------------------------- bad flags and values: one line, exit 2, nothing written
+BAD = [
+    (['train', '--epochs', '0'], "argument --epochs: expected a positive integer, got '0'"),
+    (['train', '--epochs', 'ten'], "argument --epochs: expected a positive integer, got 'ten'"),
+    (['train', '--lr', '0'], "argument --lr: expected a number in (0, inf)"),
+    (['train', '--lr', 'nan'], "argument --lr: expected a number"),
+    (['train', '--batch-size', '-3'], "argument --batch-size: expected a positive integer"),
+    (['train', '--valid-frac', '1'], "argument --valid-frac: expected a number in [0, 1)"),
+    (['train', '--noise', '-0.1'], "argument --noise"),
+    (['train', '--hidden', '16,,16'], "argument --hidden: expected comma-separated positive layer sizes"),
+    (['train', '--hidden', '0'], "argument --hidden"),
+    (['train', '--dataset', 'mnist'], "argument --dataset: invalid choice: 'mnist'"),
+    (['train', '--schedule', 'warp'], "argument --schedule: invalid choice"),
+    (['train', '--engine', 'tensor'], "argument --engine: invalid choice: 'tensor'"),
+    (['train', '--seed', '-1'], "argument --seed: expected an integer >= 0"),
+    (['train', '--frobnicate'], "unrecognized arguments: --frobnicate"),
+    (['train', '--epochs'], "argument --epochs: expected one argument"),
+    (['fly'], "invalid choice: 'fly'"),
+    ([], "the following arguments are required: COMMAND"),
+    (['train', '--n', '1'], "make_moons: n must be at least 2"),
+    (['train', '--n', '3', '--valid-frac', '0.9'], "leave none for training"),
+    (['train', '--dataset', 'blobs', '--loss', 'bce'], "use --loss cross_entropy"),
+]
+
+@pytest.mark.parametrize('argv,msg', BAD)
+def test_bad_flags(tmp_path, argv, msg):
+    r = cli(*argv, cwd=tmp_path)
+    assert r.returncode == 2
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1, r.stderr
+    assert msg in lines[0] and lines[0].startswith('backprop-nb')
+    assert r.stdout == '' or 'error' not in r.stdout
+    assert not (tmp_path / 'runs').exists()
+
+# ---------------------------------------------------------------- --init with bad or foreign .npz files
+def write_bad(path, kind):
+    if kind == 'garbage': path.write_bytes(b'this is not a zip file at all')
+    elif kind == 'truncated':
+        save_npz(MLP(2, [8, 1]), path); path.write_bytes(path.read_bytes()[:200])
+    elif kind == 'pickled': np.savez(path, **{'layers.0.neurons.0.w.0': np.array([{'evil': 1}], dtype=object)})
+    elif kind == 'mismatched': save_npz(MLP(2, [4, 1]), path)
+    elif kind == 'empty':
+        with zipfile.ZipFile(path, 'w'): pass
+    elif kind == 'npy': np.save(open(path, 'wb'), np.zeros(3))
+    return path
+
+@pytest.mark.parametrize('kind', ['garbage', 'truncated', 'pickled', 'mismatched', 'empty', 'npy', 'missing'])
+def test_init_rejects_bad_npz(tmp_path, kind):
+    p = tmp_path / 'bad.npz'
+    if kind != 'missing': write_bad(p, kind)
+    r = cli('train', *FAST, '--init', str(p), '--out', 'r', cwd=tmp_path)
+    assert r.returncode == 2, (r.stdout, r.stderr)
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith('backprop-nb train: error: --init:'), r.stderr
+    assert not (tmp_path / 'r').exists()                      # nothing trained, nothing written
+
+def test_init_continues_from_a_run(tmp_path):
+    assert main(['train', *FAST, '--out', str(tmp_path / 'a'), '--quiet']) == 0
+    assert main(['train', *FAST, '--epochs', '1', '--lr', '1e-12', '--init', str(tmp_path / 'a' / 'model.npz'),
+                 '--out', str(tmp_path / 'b'), '--quiet']) == 0
+    a, b = [np.load(tmp_path / d / 'model.npz') for d in 'ab']
+    assert all(np.allclose(a[k], b[k]) for k in a.files)     # a tiny lr: essentially the same parameters
+
+# ---------------------------------------------------------------- stopping early still writes everything
+class InterruptAt(Callback):
+    def __init__(self, k): self.k = k
+    def on_step_start(self, t):
+        if t.step == self.k: raise KeyboardInterrupt
+
+def test_interrupt_still_writes_the_files(tmp_path, capsys):
+    status = main(['train', *FAST, '--epochs', '10', '--out', str(tmp_path / 'r'), '--quiet'], callbacks=[InterruptAt(5)])
+    assert status == 130
+    assert files(tmp_path / 'r') == FILES
+    h = json.loads((tmp_path / 'r' / 'history.json').read_text())
+    assert h['interrupted'] is True and h['stopped_step'] == 5 and len(h['steps']['loss']) == 5
+    out = capsys.readouterr().out
+    assert 'stopped in' in out and 'interrupted' in out and 'wrote' in out
+
+def test_real_sigint(tmp_path):
+    "Ctrl-C for real: SIGINT to the running process."
+    cmd = [str(SCRIPT) if SCRIPT.exists() else sys.executable, *([] if SCRIPT.exists() else ['-m', 'backprop_nb.cli']),
+           'train', '--epochs', '100000', '--out', 'r', '--log-every', '0']
+    p = subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
+    try:
+        for _ in range(3): assert p.stdout.readline()           # data, model, train lines: training starts now
+        time.sleep(1.0)
+        p.send_signal(signal.SIGINT)
+        out, err = p.communicate(timeout=120)
+    finally:
+        if p.poll() is None: p.kill()
+    assert p.returncode == 130, err
+    assert files(tmp_path / 'r') == FILES
+    h = json.loads((tmp_path / 'r' / 'history.json').read_text())
+    assert h['interrupted'] is True and len(h['steps']['loss']) == h['stopped_step'] > 0
+    assert 'interrupted (KeyboardInterrupt)' in out
+
+def test_nonfinite_loss_exit_1_and_a_finite_model(tmp_path):
+    r = cli('train', *FAST, '--lr', '1e300', '--out', 'r', cwd=tmp_path)
+    assert r.returncode == 1
+    assert 'non-finite' in r.stdout and 'at step' in r.stdout
+    assert files(tmp_path / 'r') == FILES
+    with np.load(tmp_path / 'r' / 'model.npz', allow_pickle=False) as z:
+        assert all(np.isfinite(z[k]).all() for k in z.files)
+    h = json.loads((tmp_path / 'r' / 'history.json').read_text())
+    assert h['stopped_step'] is not None and 'non-finite' in h['stopped_reason']
+    assert 'Warning' not in r.stderr                           # the message is in the summary, not a warning dump
+
+def test_early_stopping_flag(tmp_path):
+    assert main(['train', *FAST, '--epochs', '200', '--lr', '0.5', '--patience', '2', '--out', str(tmp_path / 'r'), '--quiet']) == 0
+    h = json.loads((tmp_path / 'r' / 'history.json').read_text())
+    assert h['stopped_reason'].startswith('early stopping') and len(h['epochs']['epoch']) < 200

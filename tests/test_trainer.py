@@ -1,0 +1,337 @@
+"Trainer: the loop, History, callbacks, and the failure paths (non-finite numbers, Ctrl-C)."
+import io, json, math, random, warnings
+import numpy as np
+import pytest
+
+from backprop_nb.autograd import Value
+from backprop_nb.nn import MLP
+from backprop_nb.losses import hinge_loss, cross_entropy
+from backprop_nb.optim import SGD, cosine_lr
+from backprop_nb.data import make_moons, make_blobs, DataLoader, train_valid_split
+from backprop_nb.trainer import (Trainer, History, Callback, ProgressBar, LRSchedule, EarlyStopping, MetricLogger,
+                                 accuracy, to_numpy)
+
+X, Y = make_moons(60, noise=0.1, seed=0)
+(XT, YT), (XV, YV) = train_valid_split(X, Y, 0.25, seed=0)   # 45 train (3 batches of 16), 15 valid
+
+def make(callbacks=(), loss=hinge_loss, lr=0.1, seed=0, hidden=(8,), opt=None, valid=True):
+    random.seed(seed)
+    model = MLP(2, [*hidden, 1])
+    opt = opt(model) if opt else SGD(model.parameters(), lr=lr, momentum=0.9)
+    return Trainer(model, loss, opt, DataLoader(XT, YT, 16, seed=seed), valid=(XV, YV) if valid else None,
+                   callbacks=list(callbacks))
+
+class Snapshots(Callback):
+    "The parameters at the start of every step."
+    def __init__(self): self.at = {}
+    def on_step_start(self, t): self.at[t.step] = t.model.state_dict()
+
+def same(sd1, sd2): return sd1.keys() == sd2.keys() and all(np.array_equal(sd1[k], sd2[k]) for k in sd1)
+
+def finite_params(model): return all(np.isfinite(p.data).all() for p in model.parameters())
+
+# ---------------------------------------------------------------- the normal path
+def test_fit_records_history():
+    t = make()
+    h = t.fit(4)
+    assert h.stopped_reason == 'completed' and not h.interrupted and h.stopped_step is None
+    assert len(h.steps['loss']) == len(h.steps['acc']) == len(h.steps['lr']) == 12
+    assert h.epochs['epoch'] == [1, 2, 3, 4] and h.epochs['step'] == [3, 6, 9, 12]
+    assert set(h.epochs) == {'epoch', 'step', 'train_loss', 'train_acc', 'valid_loss', 'valid_acc', 'time'}
+    # the epoch's train loss is the batch-size-weighted mean of its steps (16, 16, 13 samples)
+    w = np.array([16, 16, 13])
+    assert h.epochs['train_loss'][0] == pytest.approx((np.array(h.steps['loss'][:3]) * w).sum() / 45)
+    assert h.epochs['valid_loss'][-1] == pytest.approx(t.evaluate(XV, YV)['loss'])
+    assert t.step == 12 and t.epoch == 4
+
+def test_training_learns():
+    t = make(hidden=(16, 16))
+    h = t.fit(30)
+    assert h.epochs['train_loss'][-1] < 0.5 * h.epochs['train_loss'][0]
+    assert t.evaluate(XT, YT)['acc'] >= 0.9
+
+def test_fit_continues_and_is_reproducible():
+    a, b = make(), make()
+    a.fit(2); a.fit(1)
+    b.fit(3)
+    assert a.step == b.step == 9 and a.history.epochs['epoch'] == [1, 2, 3]
+    assert same(a.model.state_dict(), b.model.state_dict())
+
+def test_multiclass_training():
+    Xb, yb = make_blobs(60, seed=1)
+    random.seed(0); model = MLP(2, [8, 3])
+    t = Trainer(model, cross_entropy, SGD(model.parameters(), lr=0.1), DataLoader(Xb, yb, 16), valid=(Xb, yb))
+    h = t.fit(5)
+    assert h.epochs['valid_acc'][-1] > 0.8
+
+# ---------------------------------------------------------------- non-finite numbers
+def nan_loss_at(k, loss_fn=hinge_loss):
+    calls = [0]
+    def f(preds, targets):
+        out = loss_fn(preds, targets); calls[0] += 1
+        return out * float('nan') if calls[0] - 1 == k else out
+    return f
+
+@pytest.mark.parametrize('k', [0, 1, 4, 7])
+def test_nan_loss_stops_and_restores(k):
+    snaps = Snapshots()
+    t = make([snaps], loss=nan_loss_at(k), valid=False)        # (evaluation would call the loss too)
+    with pytest.warns(RuntimeWarning, match=f"non-finite loss \\(nan\\) at step {k} "):
+        h = t.fit(5)
+    assert h.stopped_step == k and f"at step {k}" in h.stopped_reason and not h.interrupted
+    assert len(h.steps.get('loss', [])) == k                       # steps 0..k-1 happened
+    assert h.epochs.get('epoch', []) == list(range(1, k // 3 + 1))  # only whole epochs are logged
+    assert same(t.model.state_dict(), snaps.at[max(k - 1, 0)])     # the parameters of the last finite loss
+    assert finite_params(t.model)
+    assert all(math.isfinite(v) for v in h.steps.get('loss', []))
+    json.dumps(h.to_dict(), allow_nan=False)
+
+def test_inf_loss_too():
+    def inf_loss(p, y): return hinge_loss(p, y) * float('inf')
+    t = make(loss=inf_loss)
+    start = t.model.state_dict()
+    with pytest.warns(RuntimeWarning, match="non-finite loss \\(inf\\) at step 0"): h = t.fit(2)
+    assert same(t.model.state_dict(), start) and h.steps == {}
+
+class PoisonedLoss:
+    "A finite loss whose backward leaves a nan in one gradient."
+    def __init__(self, loss, param): self.loss, self.param, self.data = loss, param, loss.data
+    def backward(self): self.loss.backward(); self.param.grad = float('nan')
+
+def test_nonfinite_gradient_stops_before_the_update():
+    snaps = Snapshots()
+    holder = {}
+    def bad_grad_loss(preds, y):
+        out = hinge_loss(preds, y)
+        return PoisonedLoss(out, holder['model'].parameters()[0]) if len(snaps.at) == 3 else out
+    t = make([snaps], loss=bad_grad_loss, valid=False); holder['model'] = t.model
+    with pytest.warns(RuntimeWarning, match="non-finite gradient at step 2"): h = t.fit(3)
+    assert h.stopped_step == 2 and len(h.steps['loss']) == 2
+    assert same(t.model.state_dict(), snaps.at[2])                # the update of step 2 never happened
+
+class InfStep:
+    "An optimizer whose k-th step sends a parameter to infinity."
+    def __init__(self, params, k): self.inner, self.k, self.n, self.params = SGD(params, lr=0.05), k, 0, params
+    lr = property(lambda s: s.inner.lr, lambda s, v: setattr(s.inner, 'lr', v))
+    def zero_grad(self): self.inner.zero_grad()
+    def step(self):
+        self.inner.step()
+        if self.n == self.k: self.params[3].data = math.inf
+        self.n += 1
+
+def test_nonfinite_parameters_after_update():
+    snaps = Snapshots()
+    t = make([snaps], opt=lambda m: InfStep(m.parameters(), 4))
+    with pytest.warns(RuntimeWarning, match="non-finite parameters after the update at step 4"): h = t.fit(3)
+    assert same(t.model.state_dict(), snaps.at[4]) and finite_params(t.model)
+
+def test_huge_learning_rate_keeps_a_finite_model():
+    t = make(lr=1e300)
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        h = t.fit(5)
+    assert h.stopped_step is not None and 'non-finite' in h.stopped_reason
+    assert finite_params(t.model) and math.isfinite(t.evaluate(XT, YT)['loss'])
+
+# ---------------------------------------------------------------- Ctrl-C
+class InterruptAt(Callback):
+    def __init__(self, k, hook='on_step_start'): self.k, self.hook = k, hook
+    def _maybe(self, t):
+        if t.step == self.k: raise KeyboardInterrupt
+    def on_step_start(self, t):
+        if self.hook == 'on_step_start': self._maybe(t)
+    def on_step_end(self, t):
+        if self.hook == 'on_step_end': self._maybe(t)
+
+@pytest.mark.parametrize('k', [0, 2, 5])
+def test_keyboard_interrupt_keeps_what_was_learned(k):
+    snaps = Snapshots()
+    t = make([snaps, InterruptAt(k)])
+    h = t.fit(10)                                    # returns normally
+    assert h.interrupted and h.stopped_step == k and 'interrupted' in h.stopped_reason
+    assert len(h.steps.get('loss', [])) == k
+    assert same(t.model.state_dict(), snaps.at[k])   # everything steps 0..k-1 learned is kept
+    assert h.epochs.get('epoch', []) == list(range(1, k // 3 + 1))
+
+def test_interrupt_after_update_keeps_that_update():
+    snaps = Snapshots()
+    t = make([snaps, InterruptAt(4, 'on_step_end')])
+    h = t.fit(10)
+    assert h.interrupted and len(h.steps['loss']) == 5       # step 4 was logged before its callbacks ran
+    assert not same(t.model.state_dict(), snaps.at[4])       # and its update is kept
+
+class HalfStep:
+    "An optimizer interrupted halfway through its update."
+    def __init__(self, params, k): self.inner, self.k, self.n, self.params = SGD(params, lr=0.5), k, 0, params
+    lr = property(lambda s: s.inner.lr, lambda s, v: setattr(s.inner, 'lr', v))
+    def zero_grad(self): self.inner.zero_grad()
+    def step(self):
+        if self.n == self.k:
+            for p in self.params[:5]: p.data += 1.0
+            raise KeyboardInterrupt
+        self.n += 1
+        self.inner.step()
+
+def test_interrupt_inside_the_update_restores_the_whole_step():
+    snaps = Snapshots()
+    t = make([snaps], opt=lambda m: HalfStep(m.parameters(), 3))
+    h = t.fit(5)
+    assert h.interrupted and h.stopped_step == 3
+    assert same(t.model.state_dict(), snaps.at[3])            # no half-applied update
+
+def test_progress_bar_closed_after_interrupt():
+    bar = ProgressBar(disable=False, file=io.StringIO())
+    t = make([bar, InterruptAt(2)])
+    t.fit(3)
+    assert bar.bar.disable or bar.bar.n == 2
+    assert bar.bar.fp is not None and '2/9' in bar.file.getvalue()
+
+# ---------------------------------------------------------------- callbacks
+def test_schedule_sets_lr_every_step():
+    sched = cosine_lr(0.1, 9)
+    h = make([LRSchedule(sched)]).fit(3)
+    assert h.steps['lr'] == pytest.approx([sched(i) for i in range(9)])
+    with pytest.raises(TypeError, match='schedule must be callable'): LRSchedule(0.1)
+
+def test_early_stopping_restores_best():
+    class Record(Callback):
+        def __init__(self): self.states = []
+        def on_epoch_end(self, t): self.states.append(t.model.state_dict())
+    rec, es = Record(), EarlyStopping(patience=2)
+    t = make([rec, es], lr=0.5)                                  # a large lr: the valid loss bounces about
+    h = t.fit(60)
+    if h.stopped_reason.startswith('early stopping'):
+        best = int(np.argmin(h.epochs['valid_loss']))
+        assert es.best_epoch == best + 1 and len(h.epochs['epoch']) == es.best_epoch + 2
+        assert same(t.model.state_dict(), rec.states[best])
+    else:
+        pytest.fail(f"expected early stopping with this seed, got {h.stopped_reason}")
+
+def test_early_stopping_on_a_column_that_never_improves():
+    class Flat(Callback):
+        def on_epoch_end(self, t): t.history.epochs.setdefault('const', []).append(1.0)
+    h = make([Flat(), EarlyStopping('const', patience=3)]).fit(20)
+    assert h.epochs['epoch'] == [1, 2, 3, 4] and 'const did not improve for 3 epochs' in h.stopped_reason
+
+def test_early_stopping_needs_its_column():
+    with pytest.raises(ValueError, match="no column 'valid_loss'"): make([EarlyStopping()], valid=False).fit(1)
+
+def test_metric_logger_and_progress_bar_output():
+    out, err = io.StringIO(), io.StringIO()
+    make([ProgressBar(disable=False, file=err), MetricLogger(every=2, file=out)]).fit(5)
+    lines = out.getvalue().splitlines()
+    assert [l.split()[1] for l in lines] == ['2/5', '4/5', '5/5']
+    assert 'valid_acc' in lines[0] and '%' in lines[0]
+    assert '15/15' in err.getvalue()
+
+def test_progress_bar_disabled():
+    bar = ProgressBar(disable=True)
+    make([bar]).fit(1)
+    assert bar.bar.disable
+
+def test_stop_from_a_callback():
+    class StopAt(Callback):
+        def on_step_end(self, t):
+            if t.step == 4: t.stop('enough')
+    h = make([StopAt()]).fit(5)
+    assert h.stopped_reason == 'enough' and len(h.steps['loss']) == 5 and h.stopped_step is None
+    assert h.epochs['epoch'] == [1, 2]                           # the partial second epoch is logged
+
+# ---------------------------------------------------------------- History
+def test_history_json_roundtrip(tmp_path):
+    h = make().fit(2)
+    h.save(tmp_path / 'h.json')
+    g = History.load(tmp_path / 'h.json')
+    assert g.to_dict() == h.to_dict()
+    assert repr(g) == 'History(6 steps, 2 epochs, stopped: completed)'
+
+def test_history_writes_strict_json(tmp_path):
+    h = History(); History._log(h.epochs, {'valid_loss': float('nan')}); History._log(h.epochs, {'valid_loss': np.float64(2.0)})
+    h.save(tmp_path / 'h.json')
+    assert json.loads((tmp_path / 'h.json').read_text())['epochs']['valid_loss'] == [None, 2.0]
+
+# ---------------------------------------------------------------- metrics and arguments
+def test_accuracy_forms():
+    assert accuracy([Value(1.0), Value(-1.0)], np.array([1, 0])) == 1.0
+    assert accuracy([Value(1.0), Value(-1.0)], [-1, 1]) == 0.0
+    assert accuracy(np.array([[0.3], [-0.2]]), [1, 1]) == 0.5
+    assert accuracy([[Value(0.0), Value(2.0)], [Value(3.0), Value(1.0)]], [1, 0]) == 1.0
+    with pytest.raises(ValueError, match='2 predictions but 3 targets'): accuracy([Value(1.0)] * 2, [1, 0, 1])
+    with pytest.raises(ValueError, match='shape'): accuracy(np.zeros((2, 2, 2)), [0, 1])
+    assert to_numpy(Value(2.0)) == 2.0
+
+def test_bad_setup():
+    random.seed(0); model = MLP(2, [1]); opt = SGD(model.parameters(), lr=0.1)
+    dl = DataLoader(XT, YT, 16)
+    with pytest.raises(TypeError, match='model has no forward_batch'): Trainer(object(), hinge_loss, opt, dl)
+    with pytest.raises(TypeError, match='opt has no step, zero_grad'): Trainer(model, hinge_loss, None, dl)
+    with pytest.raises(TypeError, match='loss_fn must be callable'): Trainer(model, None, opt, dl)
+    with pytest.raises(TypeError, match='valid must be a pair'): Trainer(model, hinge_loss, opt, dl, valid=(XV,))
+    t = Trainer(model, hinge_loss, opt, dl)
+    with pytest.raises(ValueError, match='epochs must be at least 1'): t.fit(0)
+    with pytest.raises(TypeError, match='epochs must be an integer'): t.fit(2.0)
+    with pytest.raises(ValueError, match='yields no batches'): Trainer(model, hinge_loss, opt, DataLoader(XT[:2], YT[:2], 4, drop_last=True)).fit(1)
+
+# ---------------------------------------------------------------- another engine: numpy arrays as parameters
+class ArrayParam:
+    "A leaf with array data and grad, as a Tensor parameter will have."
+    def __init__(self, a): self.data, self.grad = np.array(a, dtype=float), np.zeros(np.shape(a))
+
+class Out:
+    def __init__(self, data): self.data = data
+
+class Linear:
+    "y = xW + b with a hand-written backward: only the methods the trainer uses."
+    def __init__(self): self.W, self.b = ArrayParam(np.zeros((2, 1))), ArrayParam(np.zeros(1))
+    def parameters(self): return [self.W, self.b]
+    def state_dict(self): return {'W': self.W.data.copy(), 'b': self.b.data.copy()}
+    def load_state_dict(self, sd): self.W.data[...] = sd['W']; self.b.data[...] = sd['b']
+    def forward_batch(self, xb):
+        out = Out(xb @ self.W.data + self.b.data); out.x = xb; return out
+
+class MSE:
+    "Mean squared error node for `Linear`."
+    def __init__(self, model, out, y): self.m, self.out, self.y = model, out, np.asarray(y, float).reshape(-1, 1)
+    @property
+    def data(self):
+        with np.errstate(over='ignore', invalid='ignore'): return np.float64(((self.out.data - self.y) ** 2).mean())
+    def backward(self):
+        g = 2 * (self.out.data - self.y) / len(self.y)
+        self.m.W.grad += self.out.x.T @ g; self.m.b.grad += g.sum(0)
+
+class ArraySGD:
+    def __init__(self, params, lr): self.params, self.lr = params, lr
+    def zero_grad(self):
+        for p in self.params: p.grad[...] = 0
+    def step(self):
+        for p in self.params: p.data -= self.lr * p.grad
+
+def test_array_parameters_work_unchanged():
+    rng = np.random.default_rng(0)
+    Xr = rng.normal(size=(64, 2)); yr = Xr @ np.array([2.0, -1.0]) + 0.5
+    m = Linear()
+    t = Trainer(m, lambda p, y: MSE(m, p, y), ArraySGD(m.parameters(), 0.1), DataLoader(Xr, yr, 16), metrics={})
+    h = t.fit(40)
+    assert h.stopped_reason == 'completed' and set(h.steps) == {'loss', 'lr'}
+    assert np.allclose(m.W.data.ravel(), [2.0, -1.0], atol=1e-3) and np.allclose(m.b.data, 0.5, atol=1e-3)
+
+def test_array_parameters_nonfinite_restore():
+    Xr = np.ones((8, 2)); yr = np.ones(8)
+    m = Linear()
+    snaps = Snapshots()
+    t = Trainer(m, lambda p, y: MSE(m, p, y), ArraySGD(m.parameters(), 1e200), DataLoader(Xr, yr, 4), metrics={}, callbacks=[snaps])
+    with pytest.warns(RuntimeWarning, match='non-finite'): h = t.fit(5)
+    assert h.stopped_step is not None and np.isfinite(m.W.data).all() and np.isfinite(m.b.data).all()
+
+def test_interrupt_during_evaluation_leaves_no_half_logged_epoch():
+    from backprop_nb.autograd import flags
+    calls = [0]
+    def loss(p, y):
+        if not flags.grad_enabled:               # the validation pass of the second epoch
+            calls[0] += 1
+            if calls[0] == 2: raise KeyboardInterrupt
+        return hinge_loss(p, y)
+    t = make(loss=loss)
+    h = t.fit(5)
+    assert h.interrupted and t.epoch == 1 and h.epochs['epoch'] == [1] and len(h.steps['loss']) == 6
+    assert all(len(col) == 1 for col in h.epochs.values())
