@@ -6,12 +6,12 @@
 __all__ = ['flags', 'no_grad', 'detect_anomaly', 'set_detect_anomaly', 'topological_order', 'backward_pass', 'Value', 'dot',
            'sum_values', 'to_dot', 'draw_graph']
 
-# %% ../nbs/01_autograd.ipynb #006afc52
+# %% ../nbs/01_autograd.ipynb #e9dc085b
 import math
 from numbers import Real
 from .derivatives import numerical_grad, gradcheck, GradcheckResult, GradcheckError
 
-# %% ../nbs/01_autograd.ipynb #7e28656e
+# %% ../nbs/01_autograd.ipynb #a4348a47
 class _Flags:
     "Global switches read by every operation of both engines."
     __slots__ = ('grad_enabled', 'anomaly')
@@ -38,7 +38,7 @@ def set_detect_anomaly(on: bool):
     "Switch anomaly detection on or off for the rest of the program."
     flags.anomaly = bool(on)
 
-# %% ../nbs/01_autograd.ipynb #3766447c
+# %% ../nbs/01_autograd.ipynb #2c930374
 def topological_order(root):
     "Every node `root` depends on, each listed after its parents (iterative depth-first search)."
     order, seen = [], set()
@@ -82,7 +82,7 @@ def _all_finite(x):
     import numpy as np  # only for tensor gradients; the scalar engine never gets here
     return x is None or bool(np.isfinite(x).all())
 
-# %% ../nbs/01_autograd.ipynb #c24188f8
+# %% ../nbs/01_autograd.ipynb #2f2b1424
 _inf, _nan = math.inf, math.nan
 
 def _div(a, b):
@@ -109,7 +109,7 @@ def _sigmoid(x):  # never overflows: exp is only ever taken of a non-positive nu
     e = math.exp(x)
     return e / (1.0 + e)
 
-# %% ../nbs/01_autograd.ipynb #78182714
+# %% ../nbs/01_autograd.ipynb #8a53a771
 def _lift(x):
     "Numbers become constant Values; anything else is not ours to combine with."
     if isinstance(x, Value): return x
@@ -255,7 +255,7 @@ class Value:
         a = out._parents[0]
         a.grad += _div(out.grad, a.data)
 
-# %% ../nbs/01_autograd.ipynb #7d3725d9
+# %% ../nbs/01_autograd.ipynb #0bc3c7ee
 def dot(ws, xs, bias=None):
     "bias + w1*x1 + ... + wn*xn as a single node (numbers are lifted to constant Values)."
     ws, xs = [_lift(w) for w in ws], [_lift(x) for x in xs]
@@ -286,7 +286,7 @@ def _sum_back(out):
     g = out.grad
     for v in out._parents: v.grad += g
 
-# %% ../nbs/01_autograd.ipynb #4c8e1173
+# %% ../nbs/01_autograd.ipynb #5359c72f
 def _fmt(x):
     if isinstance(x, float): return f"{x:.4g}"
     shape = getattr(x, 'shape', None)

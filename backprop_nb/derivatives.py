@@ -5,12 +5,12 @@
 # %% auto #0
 __all__ = ['numerical_grad', 'GradcheckResult', 'GradcheckError', 'gradcheck']
 
-# %% ../nbs/00_derivatives.ipynb #05a2475c
+# %% ../nbs/00_derivatives.ipynb #ffe60523
 import math
 from dataclasses import dataclass
 import numpy as np
 
-# %% ../nbs/00_derivatives.ipynb #40682c80
+# %% ../nbs/00_derivatives.ipynb #bf8ee56d
 def numerical_grad(f, *inputs, eps=1e-6):
     """Gradient of the scalar function `f` at `inputs` by central differences.
 
@@ -38,7 +38,7 @@ def numerical_grad(f, *inputs, eps=1e-6):
     grads = [float(g) if s else g for g, s in zip(grads, scalar)]
     return grads[0] if len(grads) == 1 else tuple(grads)
 
-# %% ../nbs/00_derivatives.ipynb #6f38b93f
+# %% ../nbs/00_derivatives.ipynb #77015f30
 @dataclass
 class GradcheckResult:
     "The worst analytic-vs-numerical mismatch that `gradcheck` found; truthy when within tolerance."

@@ -1,0 +1,176 @@
+"""The widgets in a real browser: JupyterLab on 127.0.0.1, the widgets notebook opened in headless
+Chromium (Debian's, through Playwright), all cells run, the explorer's learning-rate slider moved
+with the keyboard and Train clicked three times; the loss plot must appear and change each time.
+
+The notebook is copied to a temporary directory, so nothing is written into nbs/. Screenshots are
+saved in the test's temporary directory (the path is printed)."""
+import json, os, re, secrets, shutil, socket, subprocess, sys, time, urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOK = ROOT / 'nbs' / '11_widgets.ipynb'
+CHROMIUM = '/usr/bin/chromium'
+CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+                 '--disable-background-networking', '--disable-component-update', '--disable-sync']
+JUPYTER = Path(sys.executable).parent / 'jupyter'
+
+
+def _missing():
+    "What this test needs and does not have (empty when it can run)."
+    out = []
+    if not os.path.exists(CHROMIUM): out.append(f'{CHROMIUM} (run tools/ensure_chromium.sh)')
+    try: import playwright.sync_api  # noqa: F401
+    except ImportError: out.append('playwright (pip install -e ".[dev]")')
+    if not JUPYTER.exists() or subprocess.run([str(JUPYTER), 'lab', '--version'], capture_output=True).returncode:
+        out.append('jupyterlab')
+    return out
+
+
+@pytest.fixture(scope='module')
+def needs():
+    missing = _missing()
+    if missing:
+        msg = 'browser test needs: ' + ', '.join(missing)
+        if os.environ.get('CI', '').lower() == 'true': pytest.fail(msg)   # in CI a missing browser is an error
+        pytest.skip(msg)
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def lab(needs, tmp_path):
+    "A JupyterLab server on a free port with a token, serving a copy of the widgets notebook; stopped afterwards."
+    root = tmp_path / 'root'; root.mkdir()
+    nb = json.loads(NOTEBOOK.read_text(encoding='utf-8'))
+    nb['metadata']['kernelspec'] = {'name': 'python3', 'display_name': 'Python 3', 'language': 'python'}
+    (root / NOTEBOOK.name).write_text(json.dumps(nb), encoding='utf-8')
+    settings = tmp_path / 'lab-settings' / '@jupyterlab' / 'apputils-extension'
+    settings.mkdir(parents=True)
+    (settings / 'notification.jupyterlab-settings').write_text('{"fetchNews": "false"}')  # no news pop-up
+    port, token = _free_port(), secrets.token_hex(16)
+    env = {k: v for k, v in os.environ.items() if k != 'BACKPROP_NB_STATIC'}  # the kernel must be live
+    env.update(JUPYTERLAB_SETTINGS_DIR=str(tmp_path / 'lab-settings'), JUPYTERLAB_WORKSPACES_DIR=str(tmp_path / 'ws'),
+               JUPYTER_RUNTIME_DIR=str(tmp_path / 'runtime'), MPLBACKEND='Agg')
+    log = open(tmp_path / 'jupyter.log', 'w')
+    proc = subprocess.Popen([str(JUPYTER), 'lab', '--ip=127.0.0.1', f'--port={port}', f'--ServerApp.token={token}',
+                             '--allow-root', '--no-browser', f'--ServerApp.root_dir={root}', '--ServerApp.port_retries=0'],
+                            env=env, stdout=log, stderr=subprocess.STDOUT, cwd=root)
+    url = f'http://127.0.0.1:{port}'
+    try:
+        deadline = time.time() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f'{url}/api/status?token={token}', timeout=2) as r:
+                    if r.status == 200: break
+            except OSError: pass
+            if proc.poll() is not None or time.time() > deadline:
+                raise RuntimeError(f'JupyterLab did not start:\n{(tmp_path / "jupyter.log").read_text()[-3000:]}')
+            time.sleep(0.3)
+        # start the notebook's kernel through the REST API, so the page finds a session and never
+        # asks which kernel to use (it does when it opens before the kernel list has loaded)
+        req = urllib.request.Request(f'{url}/api/sessions?token={token}', method='POST',
+                                     headers={'Content-Type': 'application/json'},
+                                     data=json.dumps({'path': NOTEBOOK.name, 'type': 'notebook', 'name': NOTEBOOK.name,
+                                                      'kernel': {'name': 'python3'}}).encode())
+        with urllib.request.urlopen(req, timeout=30) as r: assert r.status == 201, r.status
+        yield url, token, root
+    finally:
+        proc.terminate()
+        try: proc.wait(timeout=10)
+        except subprocess.TimeoutExpired: proc.kill(); proc.wait()
+        log.close()
+
+
+def _lr(text, prefix=''):
+    "The learning rate in a status line such as 'next run: lr=0.1 constant ...'."
+    m = re.search(re.escape(prefix) + r'lr=([0-9.e+-]+)', text)
+    return float(m.group(1)) if m else None
+
+
+def _wait(cond, seconds, msg):
+    deadline = time.time() + seconds
+    while not cond():
+        if time.time() > deadline: raise AssertionError(msg())
+        time.sleep(0.1)
+
+
+def test_explorer_in_jupyterlab(lab, tmp_path):
+    from playwright.sync_api import sync_playwright
+    url, token, root = lab
+    problems = []
+    with sync_playwright() as p:
+        ctx = p.chromium.launch_persistent_context(str(tmp_path / 'profile'), executable_path=CHROMIUM, headless=True,
+                                                   args=CHROMIUM_ARGS, viewport={'width': 1400, 'height': 1000})
+        try:
+            page = ctx.new_page()
+            page.on('pageerror', lambda e: problems.append(f'page error: {e}'))
+            page.set_default_timeout(30_000)
+            page.goto(f'{url}/lab/tree/{NOTEBOOK.name}?token={token}')
+            page.wait_for_selector('.jp-Notebook .jp-Cell')
+            # the last cells display a fresh explorer and its finder; wait for the explorer's picture
+            explorer = page.locator('.jp-OutputArea-output:has(button:has-text("Train"))').last
+            train = explorer.locator('button', has_text='Train')
+            ready = """() => { const outs = [...document.querySelectorAll('.jp-OutputArea-output')]
+                               .filter(o => [...o.querySelectorAll('button')].some(b => b.textContent.trim() == 'Train'));
+                           return outs.length >= 2 && !!outs.at(-1).querySelector('img') }"""
+            started = """() => [...document.querySelectorAll('.jp-CodeCell .jp-InputArea-prompt')]
+                                .some(p => /[[](\\*|\\d+)[\\]]/.test(p.textContent))"""
+            select = page.locator('.jp-Dialog button', has_text='Select')
+            last_click = [0.0]
+            def ran_all():
+                # Lab sometimes asks which kernel to use (even with one), and a "Run All" given
+                # while it asks is lost: take the proposed kernel and ask again.
+                if select.count() and select.first.is_visible(): select.first.click(); return False
+                if not page.evaluate(started) and time.time() - last_click[0] > 5:
+                    page.locator('.lm-MenuBar-itemLabel', has_text='Run').first.click()
+                    page.locator('.lm-Menu-itemLabel', has_text='Run All Cells').first.click()
+                    last_click[0] = time.time()
+                return page.evaluate(ready)
+            _wait(ran_all, 60, lambda: 'the notebook did not display the explorer (see failure.png)')
+            page.wait_for_selector('.jp-Notebook-ExecutionIndicator[data-status="idle"]', timeout=30_000)
+            errors = page.locator('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]')
+            tracebacks = [t for t in errors.all_inner_texts() if 'Error' in t]
+            assert not tracebacks, f'a cell failed:\n{tracebacks[0][-2000:]}'
+            img = explorer.locator('img').first
+            img.scroll_into_view_if_needed()
+            assert img.evaluate('i => i.complete && i.naturalWidth > 300'), 'the loss plot did not appear'
+            status = explorer.locator('.widget-html').first
+            readout = explorer.locator('.widget-readout').first
+            handle = explorer.locator('.noUi-handle').first   # the learning-rate slider (the first one)
+            shots = [img.screenshot(path=str(tmp_path / 'explorer-0.png'))]
+            lr0 = readout.inner_text()
+            # lr 0.05 -> 2 (diverges), -> 0.00316 (too small), -> 0.1 (about right); a press is 10**0.05
+            plan = (('ArrowRight', 32, 'diverged'), ('ArrowLeft', 56, 'final loss'), ('ArrowRight', 30, 'final loss'))
+            for i, (key, presses, outcome) in enumerate(plan, 1):
+                handle.focus()
+                for _ in range(presses): page.keyboard.press(key)
+                lr = readout.inner_text()
+                # the kernel saw the new value: its observer rewrote the status line
+                _wait(lambda: _lr(status.inner_text(), 'next run: ') == pytest.approx(float(lr), rel=1e-2), 10,
+                      lambda: f'the kernel did not see the slider move to {lr}: status {status.inner_text()!r}')
+                train.click()
+                _wait(lambda: any(w in status.inner_text() for w in ('final loss', 'diverged', 'non-finite')), 30,
+                      lambda: f'training did not finish: status {status.inner_text()!r}')
+                page.wait_for_timeout(300)  # let the last PNG arrive
+                shots.append(img.screenshot(path=str(tmp_path / f'explorer-{i}.png')))
+                assert shots[-1] != shots[-2], f'the plot did not change after Train #{i}'
+                assert _lr(status.inner_text()) == pytest.approx(float(lr), rel=1e-2), (lr, status.inner_text())
+                assert outcome in status.inner_text(), (outcome, status.inner_text())
+            assert lr0 != readout.inner_text()
+            explorer.screenshot(path=str(tmp_path / 'explorer-widget.png'))
+            page.screenshot(path=str(tmp_path / 'notebook.png'))
+        except Exception:
+            page.screenshot(path=str(tmp_path / 'failure.png'))
+            print(f'failure screenshot: {tmp_path / "failure.png"}')
+            raise
+        finally:
+            ctx.close()
+    assert not problems, '\n'.join(problems)
+    assert not list((ROOT / 'nbs').glob('.ipynb_checkpoints/11_widgets*')), 'the test wrote into nbs/'
+    print(f'screenshots in {tmp_path}')
