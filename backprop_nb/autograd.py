@@ -6,12 +6,12 @@
 __all__ = ['flags', 'no_grad', 'detect_anomaly', 'set_detect_anomaly', 'topological_order', 'backward_pass', 'Value', 'dot',
            'sum_values', 'to_dot', 'draw_graph']
 
-# %% ../nbs/01_autograd.ipynb #e9dc085b
+# %% ../nbs/01_autograd.ipynb #fd65bea5
 import math
 from numbers import Real
 from .derivatives import numerical_grad, gradcheck, GradcheckResult, GradcheckError
 
-# %% ../nbs/01_autograd.ipynb #a4348a47
+# %% ../nbs/01_autograd.ipynb #eb7efd48
 class _Flags:
     "Global switches read by every operation of both engines."
     __slots__ = ('grad_enabled', 'anomaly')
@@ -38,26 +38,27 @@ def set_detect_anomaly(on: bool):
     "Switch anomaly detection on or off for the rest of the program."
     flags.anomaly = bool(on)
 
-# %% ../nbs/01_autograd.ipynb #2c930374
+# %% ../nbs/01_autograd.ipynb #33b222b2
 def topological_order(root):
     "Every node `root` depends on, each listed after its parents (iterative depth-first search)."
-    order, seen = [], set()
-    stack = [(root, False)]
+    order, seen, stack = [], set(), [root]
     while stack:
-        node, parents_done = stack.pop()
-        if parents_done: order.append(node); continue
+        node = stack.pop()
+        if node is None:                 # a marker: the node under it has all its parents listed
+            order.append(stack.pop()); continue
         if node in seen: continue
         seen.add(node)
-        stack.append((node, True))  # comes back to `node` after all its parents
-        stack.extend((p, False) for p in node._parents if p not in seen)
+        stack.append(node); stack.append(None)   # come back to `node` after its parents
+        stack.extend([p for p in node._parents if p not in seen])
     return order
 
 def backward_pass(root, seed):
     "Fill in `.grad` of every node `root` depends on: reverse topological order, starting from `seed`."
     order = topological_order(root)
-    leaves = [n for n in order if not n._parents]
-    earlier = [n.grad for n in leaves]        # what the leaves accumulated in earlier passes
-    for node in order: node.grad = node._zero_grad   # this pass starts from zero everywhere
+    leaves, earlier = [], []                 # what the leaves accumulated in earlier passes
+    for node in order:
+        if not node._parents: leaves.append(node); earlier.append(node.grad)
+        node.grad = node._zero_grad          # this pass starts from zero everywhere
     root._accumulate(seed)
     check = flags.anomaly
     try:
@@ -68,9 +69,10 @@ def backward_pass(root, seed):
     except BaseException:  # a failed pass leaves the leaves as they were
         for n, g in zip(leaves, earlier): n.grad = g
         raise
-    for n, g in zip(leaves, earlier):         # leaves accumulate the whole pass at once
-        if g is not None and n.grad is not None: n.grad = g + n.grad
-        elif g is not None: n.grad = g
+    for n, g in zip(leaves, earlier):        # leaves accumulate the whole pass at once
+        if g is not None:
+            if n.grad is not None: g += n.grad   # an array grows in place, as in PyTorch
+            n.grad = g
 
 def _check_grads(node):
     for p in node._parents:
@@ -82,7 +84,7 @@ def _all_finite(x):
     import numpy as np  # only for tensor gradients; the scalar engine never gets here
     return x is None or bool(np.isfinite(x).all())
 
-# %% ../nbs/01_autograd.ipynb #2f2b1424
+# %% ../nbs/01_autograd.ipynb #55078088
 _inf, _nan = math.inf, math.nan
 
 def _div(a, b):
@@ -109,7 +111,7 @@ def _sigmoid(x):  # never overflows: exp is only ever taken of a non-positive nu
     e = math.exp(x)
     return e / (1.0 + e)
 
-# %% ../nbs/01_autograd.ipynb #8a53a771
+# %% ../nbs/01_autograd.ipynb #52226721
 def _lift(x):
     "Numbers become constant Values; anything else is not ours to combine with."
     if isinstance(x, Value): return x
@@ -255,12 +257,14 @@ class Value:
         a = out._parents[0]
         a.grad += _div(out.grad, a.data)
 
-# %% ../nbs/01_autograd.ipynb #0bc3c7ee
+# %% ../nbs/01_autograd.ipynb #856df986
 def dot(ws, xs, bias=None):
     "bias + w1*x1 + ... + wn*xn as a single node (numbers are lifted to constant Values)."
-    ws, xs = [_lift(w) for w in ws], [_lift(x) for x in xs]
+    ws, xs = list(ws), list(xs)
     if len(ws) != len(xs): raise ValueError(f"dot: {len(ws)} weights but {len(xs)} inputs")
-    if any(v is NotImplemented for v in ws + xs): raise TypeError("dot: weights and inputs must be Values or numbers")
+    if not all(type(v) is Value for v in ws + xs):  # a neuron's inputs are usually Values already
+        ws, xs = [_lift(w) for w in ws], [_lift(x) for x in xs]
+        if any(v is NotImplemented for v in ws + xs): raise TypeError("dot: weights and inputs must be Values or numbers")
     bias = Value(0.0) if bias is None else _lift(bias)
     acc = bias.data
     for w, x in zip(ws, xs): acc += w.data * x.data
@@ -286,7 +290,7 @@ def _sum_back(out):
     g = out.grad
     for v in out._parents: v.grad += g
 
-# %% ../nbs/01_autograd.ipynb #5359c72f
+# %% ../nbs/01_autograd.ipynb #09861e55
 def _fmt(x):
     if isinstance(x, float): return f"{x:.4g}"
     shape = getattr(x, 'shape', None)

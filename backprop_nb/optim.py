@@ -6,13 +6,13 @@
 __all__ = ['SCHEDULES', 'Optimizer', 'SGD', 'Adam', 'AdamW', 'Schedule', 'constant_lr', 'step_lr', 'exponential_lr', 'linear_lr',
            'cosine_lr', 'one_cycle_lr', 'get_schedule', 'plot_schedules']
 
-# %% ../nbs/04_gradient_descent.ipynb #016216c1
+# %% ../nbs/04_gradient_descent.ipynb #629ece41
 import math
 from numbers import Real
 import numpy as np
 from .nn import _zero_grad_
 
-# %% ../nbs/04_gradient_descent.ipynb #395a4436
+# %% ../nbs/04_gradient_descent.ipynb #080134bc
 def _number(fn, name, v, low=0.0, high=None, high_open=False):
     if isinstance(v, bool) or not isinstance(v, Real): raise TypeError(f"{fn}: {name} must be a number, got {type(v).__name__}")
     v = float(v)
@@ -35,7 +35,7 @@ class Optimizer:
         self.steps = 0  # how many times step() has run
 
     def zero_grad(self):
-        "Clear every parameter's gradient (arrays in place)."
+        "Clear every parameter's gradient (a Value's to 0.0; an array gradient to None, as in PyTorch)."
         for p in self.params: _zero_grad_(p)
 
     def __repr__(self):
@@ -70,7 +70,7 @@ class SGD(Optimizer):
                 g = g + mom * bufs[i] if self.nesterov else bufs[i]
             p.data -= lr * g
 
-# %% ../nbs/04_gradient_descent.ipynb #66070014
+# %% ../nbs/04_gradient_descent.ipynb #8a100a87
 class Adam(Optimizer):
     "Adam: per-parameter steps from running means of the gradient and its square (PyTorch's update rule)."
     _decoupled = False
@@ -106,7 +106,7 @@ class AdamW(Adam):
     def __init__(self, params, lr=0.001, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.01):
         super().__init__(params, lr, betas, eps, weight_decay)
 
-# %% ../nbs/04_gradient_descent.ipynb #c053f672
+# %% ../nbs/04_gradient_descent.ipynb #8b19412c
 class Schedule:
     "A learning-rate schedule: `sched(step) -> lr`, step counted from 0; readable repr."
     def __init__(self, name, fn, **args): self.name, self._fn, self.args = name, fn, args

@@ -5,14 +5,14 @@
 # %% auto #0
 __all__ = ['to_numpy', 'accuracy', 'History', 'Callback', 'Trainer', 'ProgressBar', 'LRSchedule', 'EarlyStopping', 'MetricLogger']
 
-# %% ../nbs/06_trainer.ipynb #03840469
+# %% ../nbs/06_trainer.ipynb #e4b7be83
 import math, sys, time, json, warnings
 from numbers import Integral
 import numpy as np
 from tqdm.auto import tqdm
 from .autograd import no_grad
 
-# %% ../nbs/06_trainer.ipynb #fdaffc8b
+# %% ../nbs/06_trainer.ipynb #09fce992
 def to_numpy(preds):
     "Predictions of either engine as float64 numpy: a list of n Values -> (n,), n lists of k -> (n, k), a Tensor -> its array."
     data = getattr(preds, 'data', None)
@@ -31,7 +31,7 @@ def accuracy(preds, targets):
     if len(pred) != len(y): raise ValueError(f"accuracy: {len(pred)} predictions but {len(y)} targets")
     return float(np.mean(pred == y))
 
-# %% ../nbs/06_trainer.ipynb #f5a239c9
+# %% ../nbs/06_trainer.ipynb #73f8978f
 def _jsonable(x):
     if isinstance(x, dict): return {k: _jsonable(v) for k, v in x.items()}
     if isinstance(x, (list, tuple)): return [_jsonable(v) for v in x]
@@ -76,7 +76,7 @@ class History:
         n_steps, n_epochs = len(self.steps.get('loss', [])), len(self.epochs.get('epoch', []))
         return f"History({n_steps} steps, {n_epochs} epochs, stopped: {self.stopped_reason})"
 
-# %% ../nbs/06_trainer.ipynb #0283e613
+# %% ../nbs/06_trainer.ipynb #bc75b304
 class Callback:
     "Base class: override any hook; each receives the `Trainer`."
     def on_fit_start(self, trainer): pass
@@ -86,7 +86,7 @@ class Callback:
     def on_epoch_end(self, trainer): pass
     def on_fit_end(self, trainer): pass
 
-# %% ../nbs/06_trainer.ipynb #a77b5190
+# %% ../nbs/06_trainer.ipynb #b9c79d9d
 def _all_finite(xs):
     "True when every value (float or array) is finite."
     for x in xs:
@@ -100,7 +100,7 @@ def _count(fn, name, n, low=1):
     if n < low: raise ValueError(f"{fn}: {name} must be at least {low}, got {n}")
     return int(n)
 
-# %% ../nbs/06_trainer.ipynb #08755519
+# %% ../nbs/06_trainer.ipynb #b751f9b5
 class Trainer:
     "Train `model` on the batches of `train_dl` by minimising `loss_fn(model.forward_batch(xb), yb)` with `opt`."
     def __init__(self, model, loss_fn, opt, train_dl, valid=None, metrics=None, callbacks=()):
@@ -223,7 +223,7 @@ class Trainer:
     def __repr__(self):
         return f"Trainer({self.model!r}, loss_fn={getattr(self.loss_fn, '__name__', self.loss_fn)}, opt={self.opt!r}, step={self.step}, epoch={self.epoch})"
 
-# %% ../nbs/06_trainer.ipynb #0bc3f07c
+# %% ../nbs/06_trainer.ipynb #e0b63ce3
 def _fmt_row(row):
     parts = []
     for k, v in row.items():

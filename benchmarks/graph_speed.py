@@ -7,6 +7,7 @@ Default interpreter settings: the garbage collector stays on, as in real use.
     python benchmarks/graph_speed.py [--nodes 100000] [--repeat 5]
 """
 import argparse, statistics, time
+from micrograd_demo import count_nodes   # nodes of either engine's graph
 
 def pairwise_sum(terms):
     while len(terms) > 1:
@@ -16,15 +17,6 @@ def pairwise_sum(terms):
 def build(Value, n_terms):
     terms = [(Value(0.001 * i) * Value(0.5) + Value(-0.1)).relu() for i in range(n_terms)]
     return pairwise_sum(terms)
-
-def count_nodes(root):
-    seen, stack = set(), [root]
-    while stack:
-        n = stack.pop()
-        if id(n) in seen: continue
-        seen.add(id(n))
-        stack.extend(getattr(n, '_parents', None) or getattr(n, '_prev', ()))
-    return len(seen)
 
 def measure(Value, n_terms, repeat):
     times = []

@@ -95,6 +95,15 @@ def train_backprop_nb(X, y, weights, steps):
 
 TRAIN = {'backprop_nb': train_backprop_nb, 'micrograd': train_micrograd}
 
+def peak_rss_mb():
+    """This process's peak resident memory. Linux's VmHWM belongs to the process image, whereas
+    ru_maxrss survives exec and so would count the memory of a large parent that started us."""
+    try:
+        for line in Path('/proc/self/status').read_text().splitlines():
+            if line.startswith('VmHWM:'): return int(line.split()[1]) / 1024
+    except (OSError, ValueError, IndexError): pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
 def rss_now_mb():
     "Resident memory now (Linux /proc), else the peak so far."
     try: return int(Path('/proc/self/statm').read_text().split()[1]) * os.sysconf('SC_PAGE_SIZE') / 2**20
@@ -114,7 +123,7 @@ def child(engine, input_path, steps, trace=False):
     t0 = time.perf_counter()
     history, one_more = TRAIN[engine](d['X'], d['y'], d['weights'], steps)
     secs = time.perf_counter() - t0
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = peak_rss_mb()
     nodes = count_nodes(one_more())   # after the timing: one more graph, counted
     return {'engine': engine, 'seconds': secs, 'peak_rss_mb': peak, 'base_rss_mb': base,
             'losses': [h[0] for h in history], 'accuracy': [h[1] for h in history], 'nodes_per_step': nodes,

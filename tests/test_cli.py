@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from backprop_nb.cli import main
-from backprop_nb.nn import MLP, load_npz, save_npz
+from backprop_nb.nn import MLP, TensorMLP, load_npz, save_npz
 from backprop_nb.trainer import Callback
 
 BIN = Path(sys.executable).parent
@@ -37,14 +37,14 @@ def test_train_writes_the_run(tmp_path):
     c = json.loads((out / 'config.json').read_text())
     for k in ('dataset', 'n', 'noise', 'hidden', 'epochs', 'lr', 'schedule', 'batch_size', 'seed', 'engine', 'loss', 'model', 'out'):
         assert k in c, k
-    assert (c['dataset'], c['hidden'], c['noise'], c['loss'], c['engine']) == ('moons', [8], 0.1, 'hinge', 'scalar')
+    assert (c['dataset'], c['hidden'], c['noise'], c['loss'], c['engine']) == ('moons', [8], 0.1, 'hinge', 'tensor')
     # the summary: final train and validation loss and accuracy
     assert 'train  loss' in r.stdout and 'valid  loss' in r.stdout and 'accuracy' in r.stdout
     assert 'wrote  run1/' in r.stdout
     # the saved model loads into a network of the same shape
-    model = load_npz(MLP(2, [8, 1]), out / 'model.npz')
-    assert model.num_parameters() == c['parameters']
-    with np.load(out / 'model.npz', allow_pickle=False) as z: assert len(z.files) == c['parameters']
+    model = load_npz(TensorMLP(2, [8, 1]), out / 'model.npz')
+    assert model.num_parameters() == c['parameters'] == 2 * 8 + 8 + 8 + 1
+    with np.load(out / 'model.npz', allow_pickle=False) as z: assert z.files == ['0.weight', '0.bias', '2.weight', '2.bias']
 
 def test_python_dash_m(tmp_path):
     r = subprocess.run([sys.executable, '-m', 'backprop_nb.cli', 'train', *FAST, '--out', 'r', '--quiet'],
@@ -93,7 +93,9 @@ BAD = [
     (['train', '--hidden', '0'], "argument --hidden"),
     (['train', '--dataset', 'mnist'], "argument --dataset: invalid choice: 'mnist'"),
     (['train', '--schedule', 'warp'], "argument --schedule: invalid choice"),
-    (['train', '--engine', 'tensor'], "argument --engine: invalid choice: 'tensor'"),
+    (['train', '--engine', 'gpu'], "argument --engine: invalid choice: 'gpu'"),
+    (['train', '--dataset', 'digits', '--n', '100'], "--n and --noise are for the generated datasets"),
+    (['train', '--dataset', 'digits', '--noise', '0.1'], "--n and --noise are for the generated datasets"),
     (['train', '--seed', '-1'], "argument --seed: expected an integer >= 0"),
     (['train', '--frobnicate'], "unrecognized arguments: --frobnicate"),
     (['train', '--epochs'], "argument --epochs: expected one argument"),
@@ -162,7 +164,11 @@ def test_real_sigint(tmp_path):
     "Ctrl-C for real: SIGINT to the running process."
     cmd = [str(SCRIPT) if SCRIPT.exists() else sys.executable, *([] if SCRIPT.exists() else ['-m', 'backprop_nb.cli']),
            'train', '--epochs', '100000', '--out', 'r', '--log-every', '0']
-    p = subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
+    # A process started in the background of a non-interactive shell inherits SIGINT as *ignored*
+    # (and Python then never raises KeyboardInterrupt); give the child the default, as a terminal would.
+    restore_sigint = lambda: signal.signal(signal.SIGINT, signal.SIG_DFL)
+    p = subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV,
+                         preexec_fn=restore_sigint)
     try:
         for _ in range(3): assert p.stdout.readline()           # data, model, train lines: training starts now
         time.sleep(1.0)
@@ -176,8 +182,14 @@ def test_real_sigint(tmp_path):
     assert h['interrupted'] is True and len(h['steps']['loss']) == h['stopped_step'] > 0
     assert 'interrupted (KeyboardInterrupt)' in out
 
+def test_nonfinite_at_the_first_step_still_writes_a_run(tmp_path):
+    r = cli('train', *FAST, '--lr', '1e300', '--out', 'r', cwd=tmp_path)     # the first update overflows: no step to plot
+    assert r.returncode == 1 and 'non-finite parameters after the update at step 0' in r.stdout
+    assert files(tmp_path / 'r') == ['boundary.png', 'config.json', 'history.json', 'model.npz']
+    assert 'wrote  r/: model.npz history.json config.json boundary.png' in r.stdout
+
 def test_nonfinite_loss_exit_1_and_a_finite_model(tmp_path):
-    r = cli('train', *FAST, '--lr', '1e300', '--out', 'r', cwd=tmp_path)
+    r = cli('train', *FAST, '--lr', '1e30', '--out', 'r', cwd=tmp_path)      # float32 overflows on the second step
     assert r.returncode == 1
     assert 'non-finite' in r.stdout and 'at step' in r.stdout
     assert files(tmp_path / 'r') == FILES
@@ -191,3 +203,54 @@ def test_early_stopping_flag(tmp_path):
     assert main(['train', *FAST, '--epochs', '200', '--lr', '0.5', '--patience', '2', '--out', str(tmp_path / 'r'), '--quiet']) == 0
     h = json.loads((tmp_path / 'r' / 'history.json').read_text())
     assert h['stopped_reason'].startswith('early stopping') and len(h['epochs']['epoch']) < 200
+
+# ---------------------------------------------------------------- engines and the digits
+def test_scalar_engine_is_still_selectable(tmp_path, capsys):
+    assert main(['train', *FAST, '--engine', 'scalar', '--out', str(tmp_path / 's'), '--quiet']) == 0
+    assert 'MLP(2, [8, 1]): 33 parameters, scalar engine' in capsys.readouterr().out
+    c = json.loads((tmp_path / 's' / 'config.json').read_text())
+    assert c['engine'] == 'scalar' and c['parameters'] == 33
+    load_npz(MLP(2, [8, 1]), tmp_path / 's' / 'model.npz')                  # one array per Value
+    with pytest.raises(ValueError, match='does not fit'): load_npz(TensorMLP(2, [8, 1]), tmp_path / 's' / 'model.npz')
+
+def test_engines_get_the_same_defaults_and_both_learn_the_moons(tmp_path):
+    accs = {}
+    for engine in ('tensor', 'scalar'):
+        assert main(['train', '--engine', engine, '--epochs', '20', '--out', str(tmp_path / engine), '--quiet']) == 0
+        h = json.loads((tmp_path / engine / 'history.json').read_text())
+        accs[engine] = h['final']['train']['acc']
+        c = json.loads((tmp_path / engine / 'config.json').read_text())
+        assert (c['hidden'], c['optimizer'], c['lr'], c['n'], c['model']) == ([16, 16], 'sgd', 0.1, 200, 'MLP(2, [16, 16, 1])')
+    assert min(accs.values()) >= 0.85, accs
+
+def test_default_moons_run_is_near_perfect(tmp_path):
+    assert main(['train', '--out', str(tmp_path / 'r'), '--quiet']) == 0
+    h = json.loads((tmp_path / 'r' / 'history.json').read_text())
+    assert h['final']['train']['acc'] >= 0.98 and h['final']['valid']['acc'] >= 0.95
+
+def test_digits_reach_95_percent(tmp_path):
+    r = cli('train', '--dataset', 'digits', '--out', 'd', cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert files(tmp_path / 'd') == ['config.json', 'history.json', 'loss.png', 'model.npz']   # no plane: no boundary.png
+    assert 'digits: 1797 samples, 10 classes' in r.stdout and 'MLP(64, [64, 10]): 4810 parameters, tensor engine' in r.stdout
+    assert 'wrote  d/: model.npz history.json config.json loss.png\n' in r.stdout
+    h = json.loads((tmp_path / 'd' / 'history.json').read_text())
+    assert h['final']['valid']['acc'] >= 0.95, h['final']
+    c = json.loads((tmp_path / 'd' / 'config.json').read_text())
+    assert (c['hidden'], c['optimizer'], c['lr'], c['epochs'], c['loss'], c['samples'], c['n']) == ([64], 'adam', 0.01, 20, 'cross_entropy', 1797, None)
+    model = load_npz(TensorMLP(64, [64, 10]), tmp_path / 'd' / 'model.npz')
+    assert model.num_parameters() == 4810
+
+def test_digits_flags_override_their_defaults(tmp_path):
+    assert main(['train', '--dataset', 'digits', '--hidden', '16', '--epochs', '1', '--optimizer', 'sgd', '--lr', '0.05',
+                 '--out', str(tmp_path / 'd'), '--quiet']) == 0
+    c = json.loads((tmp_path / 'd' / 'config.json').read_text())
+    assert (c['hidden'], c['epochs'], c['optimizer'], c['lr'], c['model']) == ([16], 1, 'sgd', 0.05, 'MLP(64, [16, 10])')
+
+def test_digits_without_scikit_learn_says_which_extra(tmp_path, monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, 'sklearn', None)
+    monkeypatch.setitem(sys.modules, 'sklearn.datasets', None)
+    assert main(['train', '--dataset', 'digits', '--out', str(tmp_path / 'd')]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["backprop-nb train: error: --dataset digits: load_digits needs scikit-learn: pip install 'backprop_nb[datasets]'"]
+    assert not (tmp_path / 'd').exists()

@@ -1,4 +1,5 @@
 "Generated datasets, the train/validation split and the DataLoader (properties with hypothesis)."
+import re, sys
 import numpy as np
 import pytest
 from hypothesis import assume, given, settings, strategies as st
@@ -108,3 +109,22 @@ def test_loader_errors():
     with pytest.raises(ValueError, match='batch_size must be at least 1'): DataLoader(X, y, batch_size=0)
     with pytest.raises(TypeError, match='batch_size must be an integer'): DataLoader(X, y, batch_size=2.5)
     with pytest.raises(ValueError, match='X has 5 rows but y has 4'): DataLoader(X, y[:4])
+
+# ---------------------------------------------------------------- scikit-learn's handwritten digits (the optional [datasets] extra)
+def test_load_digits():
+    from backprop_nb.data import load_digits
+    X, y = load_digits()
+    assert X.shape == (1797, 64) and X.dtype == np.float64 and y.dtype == np.int64
+    assert X.min() == 0.0 and X.max() == 1.0 and set(np.unique(y)) == set(range(10))
+    from sklearn.datasets import load_digits as sk
+    np.testing.assert_array_equal(X * 16, sk().data)                      # the same images, scaled
+    Xs, ys = load_digits(seed=1)
+    assert not np.array_equal(ys, y) and np.array_equal(np.sort(ys), np.sort(y))
+    np.testing.assert_array_equal(load_digits(seed=1)[0], Xs)
+
+def test_load_digits_without_scikit_learn_names_the_extra(monkeypatch):
+    from backprop_nb.data import load_digits
+    monkeypatch.setitem(sys.modules, 'sklearn', None)            # as if it were not installed
+    monkeypatch.setitem(sys.modules, 'sklearn.datasets', None)
+    with pytest.raises(ImportError, match=re.escape("load_digits needs scikit-learn: pip install 'backprop_nb[datasets]'")):
+        load_digits()

@@ -335,3 +335,84 @@ def test_interrupt_during_evaluation_leaves_no_half_logged_epoch():
     h = t.fit(5)
     assert h.interrupted and t.epoch == 1 and h.epochs['epoch'] == [1] and len(h.steps['loss']) == 6
     assert all(len(col) == 1 for col in h.epochs.values())
+
+# ---------------------------------------------------------------- the tensor engine (chapter 10) through the same Trainer
+from backprop_nb.tensor import Tensor
+from backprop_nb import tensor_nn
+from backprop_nb.nn import Module
+from backprop_nb.optim import Adam
+
+def make_tensor(callbacks=(), loss=hinge_loss, lr=0.1, seed=0, hidden=(8,), opt=None, valid=True, nout=1, data=(XT, YT, XV, YV)):
+    tensor_nn.manual_seed(seed)
+    model = tensor_nn.MLP(data[0].shape[1], [*hidden, nout])
+    opt = opt(model) if opt else SGD(model.parameters(), lr=lr, momentum=0.9)
+    return Trainer(model, loss, opt, DataLoader(data[0], data[1], 16, seed=seed), valid=(data[2], data[3]) if valid else None,
+                   callbacks=list(callbacks))
+
+def test_tensor_model_trains_and_logs_plain_floats():
+    t = make_tensor(hidden=(16, 16))
+    h = t.fit(30)
+    assert h.stopped_reason == 'completed' and len(h.steps['loss']) == 90
+    assert all(type(v) is float for v in h.steps['loss'] + h.steps['acc'] + h.epochs['valid_loss'])
+    assert h.epochs['train_loss'][-1] < 0.5 * h.epochs['train_loss'][0]
+    assert t.evaluate(XT, YT)['acc'] >= 0.9
+    json.dumps(h.to_dict(), allow_nan=False)
+
+def test_tensor_multiclass_with_cross_entropy_and_adam():
+    Xb, yb = make_blobs(90, centers=3, noise=0.4, seed=1)
+    (Xt, yt), (Xv, yv) = train_valid_split(Xb, yb, 0.2, seed=0)
+    t = make_tensor(loss=cross_entropy, nout=3, data=(Xt, yt, Xv, yv), opt=lambda m: Adam(m.parameters(), lr=0.05))
+    h = t.fit(20)
+    assert h.epochs['valid_acc'][-1] >= 0.9
+    assert t.evaluate(Xv, yv)['acc'] == pytest.approx(accuracy(t.model.forward_batch(Xv), yv))
+
+def test_tensor_predictions_metrics():
+    assert accuracy(Tensor([[0.3], [-1.0], [2.0]]), [1, 0, 0]) == pytest.approx(2 / 3)
+    assert accuracy(Tensor([0.3, -1.0, 2.0]), [1, -1, -1]) == pytest.approx(2 / 3)
+    assert accuracy(Tensor([[0.1, 0.5, -1.0], [2.0, 0.0, 0.0]]), [1, 2]) == 0.5
+    assert to_numpy(Tensor(np.ones((2, 3), dtype=np.float32))).dtype == np.float64
+
+@pytest.mark.parametrize('k', [0, 4])
+def test_tensor_nan_loss_stops_and_restores(k):
+    snaps = Snapshots()
+    t = make_tensor([snaps], loss=nan_loss_at(k), valid=False)
+    with pytest.warns(RuntimeWarning, match=f"non-finite loss \\(nan\\) at step {k} "):
+        h = t.fit(5)
+    assert h.stopped_step == k and len(h.steps.get('loss', [])) == k
+    assert same(t.model.state_dict(), snaps.at[max(k - 1, 0)]) and finite_params(t.model)
+
+def test_tensor_huge_learning_rate_keeps_a_finite_model():
+    t = make_tensor(lr=1e30)
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        h = t.fit(20)
+    assert h.stopped_step is not None and 'non-finite' in h.stopped_reason
+    assert finite_params(t.model) and math.isfinite(t.evaluate(XT, YT)['loss'])
+    assert all(p is q for p, q in zip(t.model.parameters(), t.opt.params))   # restored in place: still the optimizer's
+
+@pytest.mark.parametrize('k', [0, 5])
+def test_tensor_keyboard_interrupt_keeps_what_was_learned(k):
+    snaps = Snapshots()
+    t = make_tensor([snaps, InterruptAt(k)])
+    h = t.fit(10)
+    assert h.interrupted and h.stopped_step == k and len(h.steps.get('loss', [])) == k
+    assert same(t.model.state_dict(), snaps.at[k])
+
+def test_tensor_interrupt_inside_the_update_restores_the_whole_step():
+    snaps = Snapshots()
+    t = make_tensor([snaps], opt=lambda m: HalfStep(m.parameters(), 3))
+    h = t.fit(5)
+    assert h.interrupted and h.stopped_step == 3
+    assert same(t.model.state_dict(), snaps.at[3])
+
+def test_a_module_of_tensor_layers_gets_one_call_per_batch():
+    "A Module written by the user from tensor layers: forward_batch passes the whole batch."
+    class Net(Module):
+        def __init__(self): self.l1, self.act, self.l2 = tensor_nn.Linear(2, 8), tensor_nn.Tanh(), tensor_nn.Linear(8, 1)
+        def forward(self, x): return self.l2(self.act(self.l1(x)))
+    tensor_nn.manual_seed(0)
+    net = Net()
+    out = net.forward_batch(XT)
+    assert isinstance(out, Tensor) and out.shape == (len(XT), 1)
+    h = Trainer(net, hinge_loss, SGD(net.parameters(), lr=0.1, momentum=0.9), DataLoader(XT, YT, 16)).fit(5)
+    assert h.stopped_reason == 'completed'

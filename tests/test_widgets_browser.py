@@ -1,6 +1,10 @@
-"""The widgets in a real browser: JupyterLab on 127.0.0.1, the widgets notebook opened in headless
-Chromium (Debian's, through Playwright), all cells run, the explorer's learning-rate slider moved
-with the keyboard and Train clicked three times; the loss plot must appear and change each time.
+"""The widgets in a real browser, in both front ends issue 5 names (JupyterLab 4 and Notebook 7): a
+Jupyter server on 127.0.0.1, the widgets notebook opened in headless Chromium (Debian's, through
+Playwright), all cells run, the explorer's learning-rate slider moved with the keyboard and Train
+clicked three times; the loss plot must appear and change each time. One scenario, parametrized by
+front end; only how the notebook is opened differs. The slider is moved with PageUp/PageDown, then
+one ArrowLeft: Notebook 7 (7.6) gives arrow keys to its own shortcuts first, so there that last step
+is an xfail (every other assertion still holds for both).
 
 The notebook is copied to a temporary directory, so nothing is written into nbs/. Screenshots are
 saved in the test's temporary directory (the path is printed)."""
@@ -15,22 +19,30 @@ CHROMIUM = '/usr/bin/chromium'
 CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
                  '--disable-background-networking', '--disable-component-update', '--disable-sync']
 JUPYTER = Path(sys.executable).parent / 'jupyter'
+# front end -> (jupyter subcommand, the package that provides it, where it opens a notebook)
+FRONTENDS = {'jupyterlab': ('lab', 'jupyterlab', '/lab/tree/{}'),
+             'notebook7': ('notebook', "'notebook>=7,<8'", '/notebooks/{}')}
 
 
-def _missing():
+def _missing(frontend):
     "What this test needs and does not have (empty when it can run)."
     out = []
     if not os.path.exists(CHROMIUM): out.append(f'{CHROMIUM} (run tools/ensure_chromium.sh)')
     try: import playwright.sync_api  # noqa: F401
     except ImportError: out.append('playwright (pip install -e ".[dev]")')
-    if not JUPYTER.exists() or subprocess.run([str(JUPYTER), 'lab', '--version'], capture_output=True).returncode:
-        out.append('jupyterlab')
+    cmd, package, _ = FRONTENDS[frontend]
+    if not JUPYTER.exists() or subprocess.run([str(JUPYTER), cmd, '--version'], capture_output=True).returncode:
+        out.append(package)
     return out
 
 
-@pytest.fixture(scope='module')
-def needs():
-    missing = _missing()
+@pytest.fixture(params=list(FRONTENDS))
+def frontend(request): return request.param
+
+
+@pytest.fixture
+def needs(frontend):
+    missing = _missing(frontend)
     if missing:
         msg = 'browser test needs: ' + ', '.join(missing)
         if os.environ.get('CI', '').lower() == 'true': pytest.fail(msg)   # in CI a missing browser is an error
@@ -44,8 +56,8 @@ def _free_port():
 
 
 @pytest.fixture
-def lab(needs, tmp_path):
-    "A JupyterLab server on a free port with a token, serving a copy of the widgets notebook; stopped afterwards."
+def server(needs, frontend, tmp_path):
+    "A JupyterLab or Notebook 7 server on a free port with a token, serving a copy of the widgets notebook; stopped afterwards."
     root = tmp_path / 'root'; root.mkdir()
     nb = json.loads(NOTEBOOK.read_text(encoding='utf-8'))
     nb['metadata']['kernelspec'] = {'name': 'python3', 'display_name': 'Python 3', 'language': 'python'}
@@ -58,7 +70,7 @@ def lab(needs, tmp_path):
     env.update(JUPYTERLAB_SETTINGS_DIR=str(tmp_path / 'lab-settings'), JUPYTERLAB_WORKSPACES_DIR=str(tmp_path / 'ws'),
                JUPYTER_RUNTIME_DIR=str(tmp_path / 'runtime'), MPLBACKEND='Agg')
     log = open(tmp_path / 'jupyter.log', 'w')
-    proc = subprocess.Popen([str(JUPYTER), 'lab', '--ip=127.0.0.1', f'--port={port}', f'--ServerApp.token={token}',
+    proc = subprocess.Popen([str(JUPYTER), FRONTENDS[frontend][0], '--ip=127.0.0.1', f'--port={port}', f'--ServerApp.token={token}',
                              '--allow-root', '--no-browser', f'--ServerApp.root_dir={root}', '--ServerApp.port_retries=0'],
                             env=env, stdout=log, stderr=subprocess.STDOUT, cwd=root)
     url = f'http://127.0.0.1:{port}'
@@ -70,7 +82,7 @@ def lab(needs, tmp_path):
                     if r.status == 200: break
             except OSError: pass
             if proc.poll() is not None or time.time() > deadline:
-                raise RuntimeError(f'JupyterLab did not start:\n{(tmp_path / "jupyter.log").read_text()[-3000:]}')
+                raise RuntimeError(f'jupyter {FRONTENDS[frontend][0]} did not start:\n{(tmp_path / "jupyter.log").read_text()[-3000:]}')
             time.sleep(0.3)
         # start the notebook's kernel through the REST API, so the page finds a session and never
         # asks which kernel to use (it does when it opens before the kernel list has loaded)
@@ -93,6 +105,17 @@ def _lr(text, prefix=''):
     return float(m.group(1)) if m else None
 
 
+def _known(frontend, error):
+    "A page error of the front end itself, already reported upstream, that does not touch the widgets."
+    # Notebook 7.6 at start-up: its shortcuts plugin reads settings it has not loaded yet (jupyter/notebook#7862)
+    return (frontend == 'notebook7' and error.message == "Cannot read properties of undefined (reading 'schema')"
+            and '/static/notebook/notebook_core.' in (error.stack or ''))
+
+
+# the arrow key went to a notebook shortcut: the focus left the output for a cell
+ARROW_TAKEN = "() => !!document.activeElement.closest('.jp-Cell') && !document.activeElement.closest('.jp-OutputArea')"
+
+
 def _wait(cond, seconds, msg):
     deadline = time.time() + seconds
     while not cond():
@@ -100,18 +123,18 @@ def _wait(cond, seconds, msg):
         time.sleep(0.1)
 
 
-def test_explorer_in_jupyterlab(lab, tmp_path):
+def test_explorer_in_browser(server, frontend, tmp_path):
     from playwright.sync_api import sync_playwright
-    url, token, root = lab
+    url, token, root = server
     problems = []
     with sync_playwright() as p:
         ctx = p.chromium.launch_persistent_context(str(tmp_path / 'profile'), executable_path=CHROMIUM, headless=True,
                                                    args=CHROMIUM_ARGS, viewport={'width': 1400, 'height': 1000})
         try:
             page = ctx.new_page()
-            page.on('pageerror', lambda e: problems.append(f'page error: {e}'))
+            page.on('pageerror', lambda e: None if _known(frontend, e) else problems.append(f'page error: {e}\n{e.stack}'))
             page.set_default_timeout(30_000)
-            page.goto(f'{url}/lab/tree/{NOTEBOOK.name}?token={token}')
+            page.goto(url + FRONTENDS[frontend][2].format(NOTEBOOK.name) + f'?token={token}')
             page.wait_for_selector('.jp-Notebook .jp-Cell')
             # the last cells display a fresh explorer and its finder; wait for the explorer's picture
             explorer = page.locator('.jp-OutputArea-output:has(button:has-text("Train"))').last
@@ -145,15 +168,21 @@ def test_explorer_in_jupyterlab(lab, tmp_path):
             handle = explorer.locator('.noUi-handle').first   # the learning-rate slider (the first one)
             shots = [img.screenshot(path=str(tmp_path / 'explorer-0.png'))]
             lr0 = readout.inner_text()
-            # lr 0.05 -> 2 (diverges), -> 0.00316 (too small), -> 0.1 (about right); a press is 10**0.05
-            plan = (('ArrowRight', 32, 'diverged'), ('ArrowLeft', 56, 'final loss'), ('ArrowRight', 30, 'final loss'))
+
+            def moved_to():
+                "The slider's learning rate, once the kernel has seen it (its observer rewrote the status line)."
+                lr = readout.inner_text()
+                _wait(lambda: _lr(status.inner_text(), 'next run: ') == pytest.approx(float(lr), rel=1e-2), 10,
+                      lambda: f'the kernel did not see the slider move to {lr}: status {status.inner_text()!r}')
+                return lr
+
+            # a page key moves the slider 5 steps of 10**0.05 in both front ends (Notebook 7 takes the arrow
+            # keys, see below): lr 0.05 -> 2.8 (diverges), -> 0.0028 (too small), -> 0.089 (about right)
+            plan = (('PageUp', 7, 'diverged'), ('PageDown', 12, 'final loss'), ('PageUp', 6, 'final loss'))
             for i, (key, presses, outcome) in enumerate(plan, 1):
                 handle.focus()
                 for _ in range(presses): page.keyboard.press(key)
-                lr = readout.inner_text()
-                # the kernel saw the new value: its observer rewrote the status line
-                _wait(lambda: _lr(status.inner_text(), 'next run: ') == pytest.approx(float(lr), rel=1e-2), 10,
-                      lambda: f'the kernel did not see the slider move to {lr}: status {status.inner_text()!r}')
+                lr = moved_to()
                 train.click()
                 _wait(lambda: any(w in status.inner_text() for w in ('final loss', 'diverged', 'non-finite')), 30,
                       lambda: f'training did not finish: status {status.inner_text()!r}')
@@ -165,6 +194,15 @@ def test_explorer_in_jupyterlab(lab, tmp_path):
             assert lr0 != readout.inner_text()
             explorer.screenshot(path=str(tmp_path / 'explorer-widget.png'))
             page.screenshot(path=str(tmp_path / 'notebook.png'))
+            # an arrow key moves the slider one step; Notebook 7 (7.6) handles keys before the page does,
+            # and its ArrowLeft/Right shortcuts (collapse/expand a heading) take the key and the focus
+            before = float(readout.inner_text())
+            handle.focus()
+            page.keyboard.press('ArrowLeft')
+            arrow_moved = float(readout.inner_text()) == pytest.approx(before / 10 ** 0.05, rel=1e-2)
+            if arrow_moved: moved_to()
+            elif not (frontend == 'notebook7' and page.evaluate(ARROW_TAKEN)):
+                raise AssertionError(f'ArrowLeft did not move the slider one step down from {before}: {readout.inner_text()}')
         except Exception:
             page.screenshot(path=str(tmp_path / 'failure.png'))
             print(f'failure screenshot: {tmp_path / "failure.png"}')
@@ -174,3 +212,6 @@ def test_explorer_in_jupyterlab(lab, tmp_path):
     assert not problems, '\n'.join(problems)
     assert not list((ROOT / 'nbs').glob('.ipynb_checkpoints/11_widgets*')), 'the test wrote into nbs/'
     print(f'screenshots in {tmp_path}')
+    if not arrow_moved:
+        pytest.xfail('Notebook 7 takes the arrow keys from a focused slider (its shortcuts run first); '
+                     'page keys work')

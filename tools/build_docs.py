@@ -155,11 +155,12 @@ def to_myst(nb, rel, page, api, home_mod, labels, doc_base):
         opts, code = split_directives(src)
         outputs = cell.get('outputs', [])
         if opts.get('output') == 'asis':  # show_doc: its markdown output becomes the page text
-            m = re.match(r'\s*show_doc\(\s*([\w.]+)', code)
+            m = re.search(r'^\s*show_doc\(\s*([\w.]+)', code, re.M)
             label = qualify(m.group(1), api, home_mod) if m else None
             text = '\n'.join(''.join(o.get('data', {}).get('text/markdown', ''))
                              for o in outputs)
             text = re.sub(r'(\]\([^)]*\))\{[^}]*\}', r'\1', text)  # Quarto link attributes
+            text = re.sub(r"<class '([\w.]+)'>", r'\1', text)  # a class as a default (dtype=float32): not Python syntax
             if label and label not in labels:
                 labels[label] = page
                 text = f"({label})=\n{text}"
@@ -183,12 +184,22 @@ def to_myst(nb, rel, page, api, home_mod, labels, doc_base):
     return {'cells': cells, 'metadata': meta, 'nbformat': 4, 'nbformat_minor': 5}
 
 
+def entry(label, api, labels):
+    "The API entry that documents `label`, following re-exports (backprop_nb.nn.Linear is documented as backprop_nb.tensor_nn.Linear)."
+    if label is None or label in labels: return label
+    mod = max((m for m in api if label.startswith(m + '.')), key=len, default=None)
+    if mod is None: return None
+    obj = importlib.import_module(mod)
+    for part in label[len(mod) + 1:].split('.'): obj = getattr(obj, part, None)
+    home = f"{getattr(obj, '__module__', None)}.{getattr(obj, '__qualname__', None)}"
+    return home if home in labels else None
+
+
 def local_links(text, api, home_mod, labels, doc_base):
     """Point `name` mentions at this site's API entries: nbdev links our symbols to the Quarto
     site's URL, and misses some (its index skips notebooks whose path contains "auto")."""
     def target(name):
-        label = qualify(name.removesuffix('()'), api, home_mod)
-        return label if label in labels else None
+        return entry(qualify(name.removesuffix('()'), api, home_mod), api, labels)
 
     def nbdev_link(m):
         label = target(m.group(1))
@@ -227,8 +238,8 @@ def api_page(api, labels, pages, mod_pages):
             else: doc = f'a `{type(obj).__name__}`'  # e.g. a dict: its type's docstring says nothing
             try: sig = str(inspect.signature(obj)) if callable(obj) else ''
             except (TypeError, ValueError): sig = ''
-            label = f'{mod}.{name}'
-            if label in labels: ref = f'[`{name}`](#{label})'
+            label = entry(f'{mod}.{name}', api, labels)
+            if label: ref = f'[`{name}`](#{label})'
             elif mod in mod_pages: ref = f'{{doc}}`{name} <{mod_pages[mod]}>`'  # e.g. a constant
             else: ref = f'`{name}`'
             doc = doc.replace('|', '\\|')

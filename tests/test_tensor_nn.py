@@ -1,0 +1,193 @@
+"Tensor layers, initialisation and fused losses: against PyTorch, and against the scalar engine."
+import gc, math, random
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings, strategies as st
+
+import backprop_nb.nn as nn
+import backprop_nb.losses as losses
+from backprop_nb.tensor import Tensor, no_grad
+from backprop_nb.tensor_nn import (Linear, ReLU, Tanh, Sigmoid, Sequential, MLP, manual_seed, calculate_gain,
+                                   kaiming_uniform_, xavier_uniform_, mse_loss, cross_entropy,
+                                   binary_cross_entropy_with_logits)
+from backprop_nb.optim import SGD, Adam
+
+torch.set_default_dtype(torch.float64)
+F = torch.nn.functional
+
+# ---------------------------------------------------------------- initialisation
+@pytest.mark.parametrize('nl,param', [('linear', None), ('sigmoid', None), ('tanh', None), ('relu', None),
+                                      ('leaky_relu', None), ('leaky_relu', math.sqrt(5)), ('leaky_relu', 0.2)])
+def test_calculate_gain_matches_torch(nl, param):
+    assert calculate_gain(nl, param) == pytest.approx(torch.nn.init.calculate_gain(nl, param))
+
+def test_init_bounds_match_torch():
+    manual_seed(0)
+    lin, tlin = Linear(300, 200), torch.nn.Linear(300, 200)
+    for ours, theirs in [(lin.weight, tlin.weight), (lin.bias, tlin.bias)]:
+        assert ours.shape == tuple(theirs.shape) and ours.dtype == np.float32
+        bound = 1 / math.sqrt(300)
+        assert np.abs(ours.data).max() <= bound
+        assert np.abs(ours.data).max() == pytest.approx(theirs.detach().abs().max().item(), rel=0.02)
+        assert ours.data.std() == pytest.approx(bound / math.sqrt(3), rel=0.1)
+    for fn, kw in [(kaiming_uniform_, {}), (kaiming_uniform_, dict(a=0.1, mode='fan_out', nonlinearity='relu')), (xavier_uniform_, dict(gain=2.0))]:
+        w, tw = Tensor(np.zeros((150, 400)), requires_grad=True), torch.zeros(150, 400)
+        fn(w, **kw, generator=np.random.default_rng(1)); getattr(torch.nn.init, fn.__name__)(tw, **kw)
+        assert np.abs(w.data).max() == pytest.approx(tw.abs().max().item(), rel=0.01)
+        assert w.data.std() == pytest.approx(tw.std().item(), rel=0.02)
+
+def test_manual_seed_reproduces():
+    manual_seed(3); a = MLP(4, [5, 2]).state_dict()
+    manual_seed(3); b = MLP(4, [5, 2]).state_dict()
+    assert all(np.array_equal(a[k], b[k]) for k in a)
+
+# ---------------------------------------------------------------- modules
+def test_module_api():
+    net = Sequential(Linear(3, 4), Tanh(), Linear(4, 2, bias=False), Sigmoid())
+    assert [n for n, _ in net.named_parameters()] == ['0.weight', '0.bias', '2.weight']
+    assert len(net) == 4 and isinstance(net[1], Tanh) and net.num_parameters() == 3 * 4 + 4 + 4 * 2
+    out = net.forward_batch(np.ones((5, 3)))
+    assert isinstance(out, Tensor) and out.shape == (5, 2) and ((out.data > 0) & (out.data < 1)).all()
+    out.sum().backward()
+    assert all(p.grad is not None for p in net.parameters())
+    net.zero_grad()
+    assert all(p.grad is None for p in net.parameters())
+    sd = net.state_dict()
+    sd['0.weight'][...] = 7
+    assert not (net[0].weight.data == 7).any()   # a copy
+    net.load_state_dict(sd)
+    assert (net[0].weight.data == 7).all()
+    with pytest.raises(ValueError, match=r"parameter '2.weight' has shape \(2, 4\) in the model but \(4, 2\)"):
+        net.load_state_dict({**sd, '2.weight': np.zeros((4, 2))})
+    assert 'Linear(in_features=3, out_features=4, bias=True)' in repr(net)
+
+def test_loads_a_torch_state_dict_and_computes_the_same():
+    torch.manual_seed(0)
+    tnet = torch.nn.Sequential(torch.nn.Linear(5, 7), torch.nn.ReLU(), torch.nn.Linear(7, 3))
+    net = MLP(5, [7, 3], dtype=np.float64)
+    net.load_state_dict({k: v.detach().numpy() for k, v in tnet.state_dict().items()})
+    X = np.random.default_rng(0).standard_normal((6, 5))
+    np.testing.assert_allclose(net(X).data, tnet(torch.tensor(X)).detach().numpy(), rtol=1e-12)
+
+def test_sgd_and_adam_steps_match_torch():
+    for make, tmake in [(lambda p: SGD(p, lr=0.1, momentum=0.9, weight_decay=0.01), lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.9, weight_decay=0.01)),
+                        (lambda p: Adam(p, lr=0.01), lambda p: torch.optim.Adam(p, lr=0.01))]:
+        torch.manual_seed(1)
+        tnet = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU(), torch.nn.Linear(8, 3))
+        net = MLP(4, [8, 3], dtype=np.float64)
+        net.load_state_dict({k: v.detach().numpy().copy() for k, v in tnet.state_dict().items()})
+        opt, topt = make(net.parameters()), tmake(tnet.parameters())
+        r = np.random.default_rng(0)
+        for _ in range(5):
+            X, y = r.standard_normal((16, 4)), r.integers(0, 3, 16)
+            opt.zero_grad(); cross_entropy(net(X), y).backward(); opt.step()
+            topt.zero_grad(); F.cross_entropy(tnet(torch.tensor(X)), torch.tensor(y)).backward(); topt.step()
+        for k, v in tnet.state_dict().items():
+            np.testing.assert_allclose(net.state_dict()[k], v.numpy(), rtol=1e-9, atol=1e-12)
+
+def test_scalar_and_tensor_mlp_agree():
+    random.seed(4)
+    smlp = nn.MLP(4, [6, 5, 3])
+    tmlp = MLP.from_scalar(smlp)
+    X, y = np.random.default_rng(1).standard_normal((7, 4)), np.arange(7) % 3
+    s_out = smlp.forward_batch(X.tolist())
+    t_out = tmlp.forward_batch(X)
+    np.testing.assert_allclose(t_out.data, [[v.data for v in r] for r in s_out], rtol=1e-12, atol=1e-14)
+    s_loss, t_loss = losses.cross_entropy(s_out, y), cross_entropy(t_out, y)
+    s_loss.backward(); t_loss.backward()
+    assert t_loss.item() == pytest.approx(s_loss.data, rel=1e-12)
+    for lin, layer in zip(tmlp[::2], smlp.layers):
+        np.testing.assert_allclose(lin.weight.grad, [[w.grad for w in n.w] for n in layer.neurons], rtol=1e-10, atol=1e-14)
+        np.testing.assert_allclose(lin.bias.grad, [n.b.grad for n in layer.neurons], rtol=1e-10, atol=1e-14)
+
+def test_scalar_and_tensor_agree_for_one_output_and_mse():
+    random.seed(2)
+    smlp = nn.MLP(3, [4, 1])
+    tmlp = MLP.from_scalar(smlp)
+    X, y = np.random.default_rng(3).standard_normal((5, 3)), np.linspace(-1, 1, 5)
+    s_loss = losses.mse_loss(smlp.forward_batch(X.tolist()), y); s_loss.backward()
+    t_loss = mse_loss(tmlp(X), y); t_loss.backward()
+    assert t_loss.item() == pytest.approx(s_loss.data, rel=1e-12)
+    np.testing.assert_allclose(tmlp[0].weight.grad, [[w.grad for w in n.w] for n in smlp.layers[0].neurons], rtol=1e-10)
+
+# ---------------------------------------------------------------- losses vs torch
+@settings(max_examples=30, deadline=None)
+@given(n=st.integers(1, 6), k=st.integers(2, 5), seed=st.integers(0, 2**16), scale=st.sampled_from([1.0, 50.0, 1000.0]),
+       reduction=st.sampled_from(['mean', 'sum']))
+def test_losses_match_torch(n, k, seed, scale, reduction):
+    r = np.random.default_rng(seed)
+    z = r.standard_normal((n, k)) * scale
+    t, y01, yr = r.integers(0, k, n), r.random((n, k)), r.standard_normal((n, k))
+    for ours, theirs, target in [(cross_entropy, F.cross_entropy, t), (binary_cross_entropy_with_logits, F.binary_cross_entropy_with_logits, y01),
+                                 (mse_loss, F.mse_loss, yr)]:
+        x, tx = Tensor(z.copy(), requires_grad=True), torch.tensor(z, requires_grad=True)
+        loss, tloss = ours(x, target, reduction=reduction), theirs(tx, torch.tensor(target), reduction=reduction)
+        loss.backward(); tloss.backward()
+        assert loss.item() == pytest.approx(tloss.item(), rel=1e-10, abs=1e-10), ours.__name__
+        np.testing.assert_allclose(x.grad, tx.grad.numpy(), rtol=1e-9, atol=1e-12)
+
+def test_loss_targets_shapes_and_float32():
+    z = Tensor(np.zeros((4, 1), np.float32), requires_grad=True)
+    for f in (mse_loss, binary_cross_entropy_with_logits):
+        loss = f(z, [0.0, 1.0, 1.0, 0.0])       # (n,) targets fit (n, 1) predictions
+        assert loss.dtype == np.float32
+        loss.backward()
+        assert z.grad.dtype == np.float32
+    assert cross_entropy(Tensor(np.zeros((3, 2), np.float32)), np.array([[0], [1], [1]])).dtype == np.float32
+
+def test_loss_errors():
+    z = Tensor(np.zeros((3, 4)))
+    with pytest.raises(TypeError, match="cross_entropy: expected a Tensor"):
+        cross_entropy([[0.0]], [0])
+    with pytest.raises(ValueError, match="targets must be class indices in 0..3"):
+        cross_entropy(z, [0, 4, 1])
+    with pytest.raises(TypeError, match="integer class indices"):
+        cross_entropy(z, [0.5, 1, 2])
+    with pytest.raises(ValueError, match=r"3 examples but targets of shape \(2,\)"):
+        cross_entropy(z, [0, 1])
+    with pytest.raises(ValueError, match="targets must be in"):
+        binary_cross_entropy_with_logits(z, np.full((3, 4), 2.0))
+    with pytest.raises(ValueError, match="reduction must be"):
+        mse_loss(z, np.zeros((3, 4)), reduction='none')
+
+def test_loss_version_check():
+    z = Tensor(np.zeros((2, 3)), requires_grad=True)
+    loss = cross_entropy(z, [0, 1])
+    with no_grad(): z += 1
+    with pytest.raises(RuntimeError, match="modified in place"):
+        loss.backward()
+
+# ---------------------------------------------------------------- public paths (notebooks 02 and 03)
+def test_layers_importable_from_nn():
+    assert {'Linear', 'ReLU', 'Tanh', 'Sigmoid', 'Sequential', 'TensorMLP', 'kaiming_uniform_', 'xavier_uniform_'} <= set(nn.__all__)
+    from backprop_nb.nn import Linear as L, Sequential as S, ReLU as R, TensorMLP
+    import backprop_nb.tensor_nn as tnn
+    assert L is tnn.Linear and S is tnn.Sequential and R is tnn.ReLU and TensorMLP is tnn.MLP
+
+def test_losses_dispatch_on_tensors():
+    z = Tensor(np.random.default_rng(0).standard_normal((4, 3)), requires_grad=True)
+    loss = losses.cross_entropy(z, [0, 1, 2, 0])
+    assert isinstance(loss, Tensor) and loss.item() == pytest.approx(cross_entropy(z, [0, 1, 2, 0]).item())
+    assert isinstance(losses.mse_loss(z, np.zeros((4, 3))), Tensor)
+    assert isinstance(losses.binary_cross_entropy_with_logits(z, np.zeros((4, 3))), Tensor)
+
+# ---------------------------------------------------------------- memory
+def test_no_garbage_after_training_steps():
+    manual_seed(0)
+    net = MLP(8, [16, 16, 4])
+    opt = Adam(net.parameters(), lr=0.01)
+    r = np.random.default_rng(0)
+    def step():
+        X, y = r.standard_normal((32, 8)).astype(np.float32), r.integers(0, 4, 32)
+        opt.zero_grad(); cross_entropy(net(X), y).backward(); opt.step()
+    step()
+    gc.collect(); gc.disable()
+    try:
+        step(); step()
+        gc.set_debug(gc.DEBUG_SAVEALL)
+        gc.collect()
+        leaked = [o for o in gc.garbage if isinstance(o, Tensor)]
+    finally:
+        gc.set_debug(0); gc.garbage.clear(); gc.enable()
+    assert leaked == []
