@@ -6,12 +6,12 @@
 __all__ = ['flags', 'no_grad', 'detect_anomaly', 'set_detect_anomaly', 'topological_order', 'backward_pass', 'Value', 'dot',
            'sum_values', 'to_dot', 'draw_graph']
 
-# %% ../nbs/01_autograd.ipynb #fd65bea5
+# %% ../nbs/01_autograd.ipynb #1d501391
 import math
 from numbers import Real
 from .derivatives import numerical_grad, gradcheck, GradcheckResult, GradcheckError
 
-# %% ../nbs/01_autograd.ipynb #eb7efd48
+# %% ../nbs/01_autograd.ipynb #d9366d9e
 class _Flags:
     "Global switches read by every operation of both engines."
     __slots__ = ('grad_enabled', 'anomaly')
@@ -38,7 +38,7 @@ def set_detect_anomaly(on: bool):
     "Switch anomaly detection on or off for the rest of the program."
     flags.anomaly = bool(on)
 
-# %% ../nbs/01_autograd.ipynb #33b222b2
+# %% ../nbs/01_autograd.ipynb #e5a9fddc
 def topological_order(root):
     "Every node `root` depends on, each listed after its parents (iterative depth-first search)."
     order, seen, stack = [], set(), [root]
@@ -84,7 +84,7 @@ def _all_finite(x):
     import numpy as np  # only for tensor gradients; the scalar engine never gets here
     return x is None or bool(np.isfinite(x).all())
 
-# %% ../nbs/01_autograd.ipynb #55078088
+# %% ../nbs/01_autograd.ipynb #3f60bae1
 _inf, _nan = math.inf, math.nan
 
 def _div(a, b):
@@ -111,7 +111,7 @@ def _sigmoid(x):  # never overflows: exp is only ever taken of a non-positive nu
     e = math.exp(x)
     return e / (1.0 + e)
 
-# %% ../nbs/01_autograd.ipynb #52226721
+# %% ../nbs/01_autograd.ipynb #e5e3b535
 def _lift(x):
     "Numbers become constant Values; anything else is not ours to combine with."
     if isinstance(x, Value): return x
@@ -257,7 +257,7 @@ class Value:
         a = out._parents[0]
         a.grad += _div(out.grad, a.data)
 
-# %% ../nbs/01_autograd.ipynb #856df986
+# %% ../nbs/01_autograd.ipynb #06b2f1b7
 def dot(ws, xs, bias=None):
     "bias + w1*x1 + ... + wn*xn as a single node (numbers are lifted to constant Values)."
     ws, xs = list(ws), list(xs)
@@ -290,7 +290,7 @@ def _sum_back(out):
     g = out.grad
     for v in out._parents: v.grad += g
 
-# %% ../nbs/01_autograd.ipynb #09861e55
+# %% ../nbs/01_autograd.ipynb #fafd38af
 def _fmt(x):
     if isinstance(x, float): return f"{x:.4g}"
     shape = getattr(x, 'shape', None)

@@ -2,6 +2,7 @@
 import gc, math, sys, tracemalloc
 import pytest
 from hypothesis import given, settings, strategies as st
+from gc_check import cyclic_garbage
 
 from backprop_nb.autograd import (Value, gradcheck, numerical_grad, no_grad, detect_anomaly, dot, sum_values,
                                   topological_order, draw_graph, to_dot)
@@ -123,17 +124,7 @@ def test_no_value_garbage_after_a_training_step():
         loss = sum_values(((dot(w, [float(i + j) for j in range(20)], 0.1).relu() - 1.0) ** 2 for i in range(10)))
         loss.backward()
         for p in w: p.data -= 0.001 * p.grad; p.grad = 0.0
-    gc.collect()
-    was = gc.isenabled(); gc.disable()
-    try:
-        step()
-        gc.set_debug(gc.DEBUG_SAVEALL)
-        found = gc.collect()
-        leaked = [o for o in gc.garbage if isinstance(o, Value)]
-    finally:
-        gc.set_debug(0); gc.garbage.clear()
-        if was: gc.enable()
-    assert leaked == []
+    assert cyclic_garbage(step, Value) == []
 
 def test_graph_memory_is_released_by_refcounting():
     gc.disable()

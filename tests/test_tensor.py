@@ -1,10 +1,11 @@
 "Tensor engine: forward and backward of every op against PyTorch (float64), and the engine's guarantees."
-import gc, sys
+import sys
 import numpy as np
 import pytest
 import torch
 from hypothesis import given, settings, strategies as st, HealthCheck
 from hypothesis.extra.numpy import mutually_broadcastable_shapes, array_shapes
+from gc_check import cyclic_garbage
 
 import backprop_nb.autograd as autograd
 from backprop_nb.autograd import Value, dot, gradcheck
@@ -446,15 +447,7 @@ def test_no_garbage_after_a_training_step():
         with no_grad():
             W -= 0.1 * W.grad; b -= 0.1 * b.grad
         W.grad = b.grad = None
-    gc.collect(); gc.disable()
-    try:
-        step()
-        gc.set_debug(gc.DEBUG_SAVEALL)
-        gc.collect()
-        leaked = [o for o in gc.garbage if isinstance(o, Tensor)]
-    finally:
-        gc.set_debug(0); gc.garbage.clear(); gc.enable()
-    assert leaked == []
+    assert cyclic_garbage(step, Tensor) == []
 
 def test_deep_chain_under_default_recursion_limit():
     assert sys.getrecursionlimit() <= 10_000

@@ -1,9 +1,10 @@
 "Tensor layers, initialisation and fused losses: against PyTorch, and against the scalar engine."
-import gc, math, random
+import math, random
 import numpy as np
 import pytest
 import torch
 from hypothesis import given, settings, strategies as st
+from gc_check import cyclic_garbage
 
 import backprop_nb.nn as nn
 import backprop_nb.losses as losses
@@ -182,12 +183,4 @@ def test_no_garbage_after_training_steps():
         X, y = r.standard_normal((32, 8)).astype(np.float32), r.integers(0, 4, 32)
         opt.zero_grad(); cross_entropy(net(X), y).backward(); opt.step()
     step()
-    gc.collect(); gc.disable()
-    try:
-        step(); step()
-        gc.set_debug(gc.DEBUG_SAVEALL)
-        gc.collect()
-        leaked = [o for o in gc.garbage if isinstance(o, Tensor)]
-    finally:
-        gc.set_debug(0); gc.garbage.clear(); gc.enable()
-    assert leaked == []
+    assert cyclic_garbage(step, Tensor, repeat=2) == []
