@@ -6,12 +6,12 @@
 __all__ = ['flags', 'no_grad', 'detect_anomaly', 'set_detect_anomaly', 'topological_order', 'backward_pass', 'Value', 'dot',
            'sum_values', 'to_dot', 'draw_graph']
 
-# %% ../nbs/01_autograd.ipynb #1d501391
+# %% ../nbs/01_autograd.ipynb #4273e728
 import math
 from numbers import Real
 from .derivatives import numerical_grad, gradcheck, GradcheckResult, GradcheckError
 
-# %% ../nbs/01_autograd.ipynb #d9366d9e
+# %% ../nbs/01_autograd.ipynb #228f8ad1
 class _Flags:
     "Global switches read by every operation of both engines."
     __slots__ = ('grad_enabled', 'anomaly')
@@ -38,18 +38,20 @@ def set_detect_anomaly(on: bool):
     "Switch anomaly detection on or off for the rest of the program."
     flags.anomaly = bool(on)
 
-# %% ../nbs/01_autograd.ipynb #e5a9fddc
+# %% ../nbs/01_autograd.ipynb #f52d1e88
 def topological_order(root):
     "Every node `root` depends on, each listed after its parents (iterative depth-first search)."
     order, seen, stack = [], set(), [root]
+    push, pop, visit = stack.append, stack.pop, seen.add   # bound once: this loop runs for every node
     while stack:
-        node = stack.pop()
+        node = pop()
         if node is None:                 # a marker: the node under it has all its parents listed
-            order.append(stack.pop()); continue
+            order.append(pop()); continue
         if node in seen: continue
-        seen.add(node)
-        stack.append(node); stack.append(None)   # come back to `node` after its parents
-        stack.extend([p for p in node._parents if p not in seen])
+        visit(node)
+        push(node); push(None)           # come back to `node` after its parents
+        for p in node._parents:
+            if p not in seen: push(p)
     return order
 
 def backward_pass(root, seed):
@@ -84,7 +86,7 @@ def _all_finite(x):
     import numpy as np  # only for tensor gradients; the scalar engine never gets here
     return x is None or bool(np.isfinite(x).all())
 
-# %% ../nbs/01_autograd.ipynb #3f60bae1
+# %% ../nbs/01_autograd.ipynb #7cca86d1
 _inf, _nan = math.inf, math.nan
 
 def _div(a, b):
@@ -111,7 +113,7 @@ def _sigmoid(x):  # never overflows: exp is only ever taken of a non-positive nu
     e = math.exp(x)
     return e / (1.0 + e)
 
-# %% ../nbs/01_autograd.ipynb #e5e3b535
+# %% ../nbs/01_autograd.ipynb #87edc1d0
 def _lift(x):
     "Numbers become constant Values; anything else is not ours to combine with."
     if isinstance(x, Value): return x
@@ -257,7 +259,7 @@ class Value:
         a = out._parents[0]
         a.grad += _div(out.grad, a.data)
 
-# %% ../nbs/01_autograd.ipynb #06b2f1b7
+# %% ../nbs/01_autograd.ipynb #83f92f4f
 def dot(ws, xs, bias=None):
     "bias + w1*x1 + ... + wn*xn as a single node (numbers are lifted to constant Values)."
     ws, xs = list(ws), list(xs)
@@ -290,7 +292,7 @@ def _sum_back(out):
     g = out.grad
     for v in out._parents: v.grad += g
 
-# %% ../nbs/01_autograd.ipynb #fafd38af
+# %% ../nbs/01_autograd.ipynb #8bcc944b
 def _fmt(x):
     if isinstance(x, float): return f"{x:.4g}"
     shape = getattr(x, 'shape', None)
