@@ -53,8 +53,9 @@ export: $(STAMP)/dev
 docs: $(STAMP)/dev
 	$(BIN)/python tools/build_docs.py
 
+# Jupyter refuses to run as root unless told; containers often are root.
 lab: $(STAMP)/dev
-	$(BIN)/jupyter lab nbs/
+	$(BIN)/jupyter lab nbs/ $(if $(filter 0,$(shell id -u)),--allow-root)
 
 bench: $(STAMP)/dev
 	$(BIN)/python benchmarks/run.py
