@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# The docs browser test drives Debian's Chromium through Playwright (never `playwright install`,
+# The browser tests (docs site, widgets in JupyterLab and Notebook 7) drive Debian's Chromium through Playwright (never `playwright install`,
 # which downloads a browser build). Install it when missing; say nothing when it is there.
 set -euo pipefail
 [ -x /usr/bin/chromium ] && exit 0
-echo "ensure_chromium: installing Debian's chromium (for tests/test_docs.py)"
+echo "ensure_chromium: installing Debian's chromium (for the browser tests)"
 export DEBIAN_FRONTEND=noninteractive
 SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
 $SUDO apt-get update -qq
