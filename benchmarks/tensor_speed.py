@@ -5,7 +5,9 @@
    missing) for backprop_nb's public API, PyTorch eager (`torch.nn` + `torch.optim`), and numpy written
    by hand (forward, backward and update, no graph: the floor a numpy engine can reach).
 2. MLP 784-512-512-10, SGD, batch 64 and 512 (random data): time per training step.
-3. Memory: resident memory after 100 and after 1,000 training steps of our engine (no graph kept alive
+3. Where the time goes: one operation, and one digits training step (batch 32, SGD) split into
+   forward + loss, zero_grad, backward and optimizer step, for backprop_nb and PyTorch.
+4. Memory: resident memory after 100 and after 1,000 training steps of our engine (no graph kept alive
    means no growth).
 
 Every library runs with ONE thread (set before numpy is imported; torch.set_num_threads(1)), the engines
@@ -162,6 +164,56 @@ def memory(X, y, steps=1000):
     out[100][2], out[steps][2] = tensors_before, live()
     return out
 
+# ---------------------------------------------------------------- where the time goes
+def per_op(repeat):
+    "Microseconds for one recorded `a + b` on (32, 128) float32, and for `(a + b).sum().backward()`."
+    import timeit
+    from backprop_nb.tensor import Tensor
+    r = np.random.default_rng(0)
+    a_, b_ = r.standard_normal((32, 128)).astype(np.float32), r.standard_normal((32, 128)).astype(np.float32)
+    ours = Tensor(a_, requires_grad=True), Tensor(b_, requires_grad=True)
+    cases = {'numpy': (lambda: a_ + b_, None), 'backprop_nb': (lambda: ours[0] + ours[1], lambda: (ours[0] + ours[1]).sum().backward())}
+    try:
+        import torch
+        tt = torch.from_numpy(a_).requires_grad_(), torch.from_numpy(b_).requires_grad_()
+        cases['PyTorch eager'] = (lambda: tt[0] + tt[1], lambda: (tt[0] + tt[1]).sum().backward())
+    except ImportError: pass
+    time_us = lambda f: min(timeit.repeat(f, number=2000, repeat=max(3, repeat // 5))) / 2000 * 1e6
+    return {name: (time_us(add), time_us(bwd) if bwd else None) for name, (add, bwd) in cases.items()}
+
+def phase_split(X, y, repeat):
+    "Microseconds per digits training step (batch 32, SGD) in each phase, medians over epochs."
+    from backprop_nb.tensor_nn import MLP, cross_entropy
+    from backprop_nb.optim import SGD
+    from backprop_nb.tensor import no_grad
+    net = MLP(64, [128, 64, 10])
+    with no_grad():
+        for lin, (W, b) in zip(net[::2], init_weights([64, 128, 64, 10])): lin.weight[...] = W; lin.bias[...] = b
+    engines = {'backprop_nb': (lambda xb, yb: cross_entropy(net(xb), yb), SGD(net.parameters(), lr=LR['SGD']))}
+    bs = batches(X, y, 32)
+    try:
+        import torch
+        tnet = torch.nn.Sequential(torch.nn.Linear(64, 128), torch.nn.ReLU(), torch.nn.Linear(128, 64), torch.nn.ReLU(), torch.nn.Linear(64, 10))
+        tbs = [(torch.from_numpy(xb), torch.from_numpy(yb)) for xb, yb in bs]
+        engines['PyTorch eager'] = (lambda xb, yb: torch.nn.functional.cross_entropy(tnet(xb), yb), torch.optim.SGD(tnet.parameters(), lr=LR['SGD']))
+    except ImportError: pass
+    out = {}
+    for name, (forward, opt) in engines.items():
+        work = tbs if name == 'PyTorch eager' else bs
+        epochs = []
+        for _ in range(repeat + 2):   # the first two warm up
+            t = np.zeros(4)
+            for xb, yb in work:
+                t0 = time.perf_counter(); loss = forward(xb, yb)
+                t1 = time.perf_counter(); opt.zero_grad()
+                t2 = time.perf_counter(); loss.backward()
+                t3 = time.perf_counter(); opt.step()
+                t4 = time.perf_counter()
+                t += (t1 - t0, t2 - t1, t3 - t2, t4 - t3)
+            epochs.append(t / len(work) * 1e6)
+        out[name] = np.median(epochs[2:], axis=0)
+    return out
+
 # ---------------------------------------------------------------- report
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -213,6 +265,15 @@ def main(argv=None):
         o, n, t = (r[k] * 1e3 / len(work) if k in r else float('nan') for k in ('backprop_nb', 'numpy by hand', 'PyTorch eager'))
         print(f"| {bs} | {o:.3f} | {n:.3f} | {t:.3f} | {t / o:.2f}x | {o / n:.2f}x | {t / n:.2f}x |", flush=True)
     print("\ntarget: ours / numpy <= 1.1")
+
+    print("\n## Where the time goes\n\nOne operation on (32, 128) float32, µs (best of several runs of 2,000):\n")
+    print("| engine | `a + b` (recorded for backward) | `(a + b).sum().backward()` |\n|---|---:|---:|")
+    for name, (add, bwd) in per_op(repeat).items():
+        print(f"| {name} | {add:.1f} | {'' if bwd is None else f'{bwd:.1f}'} |")
+    print("\nOne digits training step (batch 32, SGD), µs per step by phase (median over epochs):\n")
+    print("| engine | forward + loss | zero_grad | backward | optimizer step | total |\n|---|---:|---:|---:|---:|---:|")
+    for name, t in phase_split(X, y, repeat).items():
+        print(f"| {name} | {t[0]:.1f} | {t[1]:.1f} | {t[2]:.1f} | {t[3]:.1f} | {t.sum():.1f} |", flush=True)
 
     (a, pa, na), (b, pb, nb) = mem[min(mem)], mem[max(mem)]
     print(f"\n## Memory: backprop_nb, digits MLP, Adam, batch 32\n")
