@@ -6,13 +6,13 @@
 __all__ = ['manual_seed', 'calculate_gain', 'uniform_', 'kaiming_uniform_', 'xavier_uniform_', 'Linear', 'ReLU', 'Tanh',
            'Sigmoid', 'Sequential', 'MLP', 'mse_loss', 'binary_cross_entropy_with_logits', 'cross_entropy']
 
-# %% ../nbs/10_tensor_networks.ipynb #f379de7a
+# %% ../nbs/10_tensor_networks.ipynb #5d44175f
 import math
 import numpy as np
 from .tensor import Tensor, linear, no_grad, float32, float64
-from .nn import Module
+from .nn import Module, _check_size
 
-# %% ../nbs/10_tensor_networks.ipynb #17ad8755
+# %% ../nbs/10_tensor_networks.ipynb #42d3b90d
 _rng = np.random.default_rng()
 
 def manual_seed(seed):
@@ -51,17 +51,15 @@ def xavier_uniform_(tensor, gain=1.0, generator=None):
     bound = gain * math.sqrt(6.0 / (fan_in + fan_out))
     return uniform_(tensor, -bound, bound, generator)
 
-# %% ../nbs/10_tensor_networks.ipynb #2a892a46
+# %% ../nbs/10_tensor_networks.ipynb #39737feb
 def _as_tensor(x, dtype):
     return x if isinstance(x, Tensor) else Tensor(x, dtype=dtype)
 
 class Linear(Module):
     "y = x @ weight.T + bias, with PyTorch's default initialisation."
     def __init__(self, in_features, out_features, bias=True, dtype=float32):
-        for name, n in (('in_features', in_features), ('out_features', out_features)):
-            if isinstance(n, bool) or not isinstance(n, (int, np.integer)): raise TypeError(f"Linear: {name} must be an int, got {type(n).__name__}")
-            if n < 1: raise ValueError(f"Linear: {name} must be at least 1, got {n}")
-        self.in_features, self.out_features = int(in_features), int(out_features)
+        in_features, out_features = _check_size('Linear', 'in_features', in_features), _check_size('Linear', 'out_features', out_features)
+        self.in_features, self.out_features = in_features, out_features
         self.weight = kaiming_uniform_(Tensor(np.zeros((out_features, in_features)), requires_grad=True, dtype=dtype), a=math.sqrt(5))
         bound = 1 / math.sqrt(in_features)
         self.bias = uniform_(Tensor(np.zeros(out_features), requires_grad=True, dtype=dtype), -bound, bound) if bias else None
@@ -105,7 +103,7 @@ class Sequential(Module):
         inner = '\n'.join(f"  ({i}): {m!r}" for i, m in enumerate(self._steps))
         return f"{type(self).__name__}(\n{inner}\n)"
 
-# %% ../nbs/10_tensor_networks.ipynb #5060465d
+# %% ../nbs/10_tensor_networks.ipynb #1e5c9570
 class MLP(Sequential):
     "Linear layers with ReLU between them (none after the last): the tensor twin of `backprop_nb.nn.MLP`."
     def __init__(self, nin, nouts, dtype=float32):
@@ -130,7 +128,7 @@ class MLP(Sequential):
                 lin.bias[...] = [n.b.data for n in layer.neurons]
         return m
 
-# %% ../nbs/10_tensor_networks.ipynb #8b5190ea
+# %% ../nbs/10_tensor_networks.ipynb #fcfdb9af
 from .tensor import _make, _stale
 
 def _reduction(reduction, fn):
