@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['LOSSES', 'OPTIMIZERS', 'ENGINES', 'DEFAULTS', 'build_parser', 'UsageError', 'train', 'main']
 
-# %% ../nbs/08_cli.ipynb #9ee96431
+# %% ../nbs/08_cli.ipynb #f8d05854
 import argparse, inspect, json, math, os, random, sys, time, warnings
 from pathlib import Path
 import numpy as np
@@ -15,9 +15,9 @@ from .nn import MLP, TensorMLP, save_npz, load_npz
 from .tensor_nn import manual_seed
 from .losses import hinge_loss, binary_cross_entropy_with_logits, cross_entropy
 from .optim import SGD, Adam, SCHEDULES, get_schedule
-from .trainer import Trainer, ProgressBar, LRSchedule, EarlyStopping, MetricLogger
+from .trainer import Trainer, ProgressBar, LRSchedule, EarlyStopping, MetricLogger, _jsonable
 
-# %% ../nbs/08_cli.ipynb #5bf8ce1e
+# %% ../nbs/08_cli.ipynb #05c5d0f8
 LOSSES = {'hinge': hinge_loss, 'bce': binary_cross_entropy_with_logits, 'cross_entropy': cross_entropy}
 OPTIMIZERS = {'sgd': lambda params, lr: SGD(params, lr=lr, momentum=0.9),
               'adam': lambda params, lr: Adam(params, lr=lr)}
@@ -27,7 +27,7 @@ DEFAULTS = {'generated': dict(n=200, hidden=[16, 16], optimizer='sgd', lr=0.1, e
 
 def _auto_loss(n_classes): return 'hinge' if n_classes == 2 else 'cross_entropy'
 
-# %% ../nbs/08_cli.ipynb #b8019bca
+# %% ../nbs/08_cli.ipynb #289fb8ce
 class _Parser(argparse.ArgumentParser):
     def error(self, message):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
@@ -103,7 +103,7 @@ def build_parser():
     a('--quiet', action='store_true', help='no progress bar and no per-epoch lines; just the summary')
     return p
 
-# %% ../nbs/08_cli.ipynb #bb4f58b9
+# %% ../nbs/08_cli.ipynb #3fc2f12e
 class UsageError(Exception):
     "A problem with the command's arguments found while setting up (reported in one line, exit status 2)."
 
@@ -200,7 +200,7 @@ def _save(out, args, s, trainer, final, seconds):
     out.mkdir(parents=True, exist_ok=True)
     save_npz(trainer.model, out / 'model.npz')
     h = trainer.history
-    d = h.to_dict(); d['final'] = final; d['seconds'] = seconds
+    d = {**h.to_dict(), 'final': _jsonable(final), 'seconds': seconds}   # strict JSON: a non-finite figure becomes null
     (out / 'history.json').write_text(json.dumps(d, indent=1, allow_nan=False), encoding='utf-8')
     config = {**vars(args), 'out': str(out), **s['resolved'], 'backprop_nb': backprop_nb.__version__}
     (out / 'config.json').write_text(json.dumps(config, indent=1), encoding='utf-8')
@@ -216,7 +216,7 @@ def _save(out, args, s, trainer, final, seconds):
         written.append('boundary.png')
     return written
 
-# %% ../nbs/08_cli.ipynb #dbe3bbed
+# %% ../nbs/08_cli.ipynb #bcb6cc03
 def main(argv=None, callbacks=()):
     "Entry point of `backprop-nb`; returns the exit status."
     parser = build_parser()
@@ -232,6 +232,6 @@ def main(argv=None, callbacks=()):
         print("backprop-nb: interrupted", file=sys.stderr)
         return 130
 
-# %% ../nbs/08_cli.ipynb #01ba54cf
+# %% ../nbs/08_cli.ipynb #3b3d75e8
 if __name__ == '__main__' and '__file__' in globals():  # `python -m backprop_nb.cli`, but not when this notebook runs
     sys.exit(main())
