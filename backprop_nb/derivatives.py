@@ -5,12 +5,11 @@
 # %% auto #0
 __all__ = ['numerical_grad', 'GradcheckResult', 'GradcheckError', 'gradcheck']
 
-# %% ../nbs/00_derivatives.ipynb #ffe60523
-import math
+# %% ../nbs/00_derivatives.ipynb #4c5cb972
 from dataclasses import dataclass
 import numpy as np
 
-# %% ../nbs/00_derivatives.ipynb #bf8ee56d
+# %% ../nbs/00_derivatives.ipynb #e763a4c0
 def numerical_grad(f, *inputs, eps=1e-6):
     """Gradient of the scalar function `f` at `inputs` by central differences.
 
@@ -38,7 +37,7 @@ def numerical_grad(f, *inputs, eps=1e-6):
     grads = [float(g) if s else g for g, s in zip(grads, scalar)]
     return grads[0] if len(grads) == 1 else tuple(grads)
 
-# %% ../nbs/00_derivatives.ipynb #77015f30
+# %% ../nbs/00_derivatives.ipynb #5f37a7cb
 @dataclass
 class GradcheckResult:
     "The worst analytic-vs-numerical mismatch that `gradcheck` found; truthy when within tolerance."
