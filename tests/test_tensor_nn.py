@@ -24,18 +24,22 @@ def test_calculate_gain_matches_torch(nl, param):
     assert calculate_gain(nl, param) == pytest.approx(torch.nn.init.calculate_gain(nl, param))
 
 def test_init_bounds_match_torch():
-    manual_seed(0)
+    # Both libraries draw U(-bound, bound); compare the bound each one reaches, not one random draw with
+    # another. With n samples the largest |x| falls short of the bound by about bound/n, so 60,000 weights
+    # pin the bound to 0.1%; 200 biases only to a few percent. Both generators are seeded: no luck involved.
+    manual_seed(0); torch.manual_seed(0)
     lin, tlin = Linear(300, 200), torch.nn.Linear(300, 200)
-    for ours, theirs in [(lin.weight, tlin.weight), (lin.bias, tlin.bias)]:
+    bound = 1 / math.sqrt(300)
+    for ours, theirs, rel in [(lin.weight, tlin.weight, 1e-3), (lin.bias, tlin.bias, 0.05)]:
         assert ours.shape == tuple(theirs.shape) and ours.dtype == np.float32
-        bound = 1 / math.sqrt(300)
-        assert np.abs(ours.data).max() <= bound
-        assert np.abs(ours.data).max() == pytest.approx(theirs.detach().abs().max().item(), rel=0.02)
+        for top in (np.abs(ours.data).max(), theirs.detach().abs().max().item()):
+            assert bound * (1 - rel) <= top <= bound
         assert ours.data.std() == pytest.approx(bound / math.sqrt(3), rel=0.1)
     for fn, kw in [(kaiming_uniform_, {}), (kaiming_uniform_, dict(a=0.1, mode='fan_out', nonlinearity='relu')), (xavier_uniform_, dict(gain=2.0))]:
         w, tw = Tensor(np.zeros((150, 400)), requires_grad=True), torch.zeros(150, 400)
+        torch.manual_seed(1)
         fn(w, **kw, generator=np.random.default_rng(1)); getattr(torch.nn.init, fn.__name__)(tw, **kw)
-        assert np.abs(w.data).max() == pytest.approx(tw.abs().max().item(), rel=0.01)
+        assert np.abs(w.data).max() == pytest.approx(tw.abs().max().item(), rel=2e-3)
         assert w.data.std() == pytest.approx(tw.std().item(), rel=0.02)
 
 def test_manual_seed_reproduces():
