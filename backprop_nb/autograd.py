@@ -42,16 +42,18 @@ def set_detect_anomaly(on: bool):
 def topological_order(root):
     "Every node `root` depends on, each listed after its parents (iterative depth-first search)."
     order, seen, stack = [], set(), [root]
-    push, pop, visit = stack.append, stack.pop, seen.add   # bound once: this loop runs for every node
+    push, pop, visit, add = stack.append, stack.pop, seen.add, order.append   # bound once: the loop runs per node
     while stack:
         node = pop()
         if node is None:                 # a marker: the node under it has all its parents listed
-            order.append(pop()); continue
+            add(pop()); continue
         if node in seen: continue
         visit(node)
         push(node); push(None)           # come back to `node` after its parents
         for p in node._parents:
-            if p not in seen: push(p)
+            if p not in seen:
+                if p._parents: push(p)
+                else: visit(p); add(p)   # a leaf waits for nothing: list it at once
     return order
 
 def backward_pass(root, seed):

@@ -6,6 +6,7 @@
 __all__ = ['Tensor', 'zeros', 'ones', 'clip', 'linear', 'cat', 'stack', 'where', 'maximum', 'softmax', 'log_softmax', 'no_grad']
 
 # %% ../nbs/09_tensor.ipynb #3e4c8419
+import functools
 import numpy as np
 from .autograd import flags, no_grad, backward_pass
 
@@ -159,7 +160,18 @@ def _unbroadcast(grad, shape):
     if grad.shape == shape: return grad
     lead = grad.ndim - len(shape)
     axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1)
+    if axes == (0,) and grad.ndim == 2: return _sum_rows(grad).reshape(shape)   # `x @ W + b`: the common case
     return grad.sum(axis=axes).reshape(shape)
+
+@functools.lru_cache(maxsize=32)
+def _ones(n, dtype):
+    v = np.ones(n, dtype)
+    v.flags.writeable = False   # shared by every caller
+    return v
+
+def _sum_rows(a):
+    "`a.sum(axis=0)` of a 2-D array as the product ones @ a: BLAS does it 2-3x faster than numpy's column sums."
+    return _ones(a.shape[0], a.dtype) @ a
 
 def _lift(x, like):
     "The other operand as a constant Tensor: numbers take `like`'s floating dtype; arrays keep theirs."
@@ -443,7 +455,7 @@ def _linear_back(out):
     if x.requires_grad: x._accumulate(g @ W.data, True)
     if g.ndim != 2: g, xd = g.reshape(-1, g.shape[-1]), xd.reshape(-1, xd.shape[-1])   # every leading dimension is a batch
     if W.requires_grad: W._accumulate(g.T @ xd, True)
-    if len(ps) == 3 and ps[2].requires_grad: ps[2]._accumulate(g.sum(axis=0), True)
+    if len(ps) == 3 and ps[2].requires_grad: ps[2]._accumulate(_sum_rows(g), True)
 
 def linear(x, weight, bias=None):
     "x @ weight.T + bias as one node (weight has shape (out_features, in_features), as in PyTorch)."

@@ -129,7 +129,7 @@ class MLP(Sequential):
         return m
 
 # %% ../nbs/10_tensor_networks.ipynb #fcfdb9af
-from .tensor import _make, _stale
+from .tensor import _make, _stale, _ones
 
 def _reduction(reduction, fn):
     if reduction not in ('mean', 'sum'): raise ValueError(f"{fn}: reduction must be 'mean' or 'sum', got {reduction!r}")
@@ -149,7 +149,9 @@ def _loss_back(out):
     x = out._parents[0]
     grad, vx = out._ctx
     if x._vc[0] != vx: _stale(out, x, vx)
-    x._accumulate(grad * out.grad, True)   # the per-element gradient was computed in the forward pass
+    g = out.grad                           # the per-element gradient was computed in the forward pass;
+    if g.ndim == 0 and g == 1: x._accumulate(grad)   # backward() seeded 1: no product needed (and `grad` stays ours)
+    else: x._accumulate(grad * g, True)
 
 def mse_loss(input, target, reduction='mean'):
     "Mean (or sum) of (input - target)² over every element, as one node."
@@ -184,12 +186,16 @@ def cross_entropy(input, target, reduction='mean'):
     if t.shape == (n, 1): t = t.reshape(n)
     if t.shape != (n,): raise ValueError(f"cross_entropy: {n} examples but targets of shape {t.shape}")
     if n and (t.min() < 0 or t.max() >= k): raise ValueError(f"cross_entropy: targets must be class indices in 0..{k - 1}, got values from {t.min()} to {t.max()}")
-    z = input.data - input.data.max(axis=1, keepdims=True)
-    e = np.exp(z)
-    s = e.sum(axis=1, keepdims=True)
-    rows = np.arange(n)
-    loss = (np.log(s[:, 0]) - z[rows, t]).sum()
-    grad = e / s                                   # softmax ...
-    grad[rows, t] -= 1                             # ... minus the one-hot target
-    if reduction == 'mean': loss, grad = loss / n, grad / n
+    x = input.data
+    z = np.subtract(x, x.max(axis=1, keepdims=True), order='C')   # rows shifted so their largest logit is 0;
+                                                       # C order, so that z.ravel() below is a view, never a copy
+    at = np.arange(0, n * k, k) + t                    # where each row's target sits in the flattened z
+    picked = z.ravel()[at]
+    e = np.exp(z, out=z)                               # z is ours and no longer needed: reuse its memory
+    s = e @ _ones(k, e.dtype)                          # row sums (a product with ones: faster than .sum(axis=1))
+    loss = (np.log(s) - picked).sum()
+    unit = 1
+    if reduction == 'mean': loss, unit = loss / n, 1 / max(n, 1); s *= n   # divide by n once, in the small array
+    grad = np.divide(e, s[:, None], out=e)             # softmax (over n for the mean) ...
+    grad.ravel()[at] -= unit                           # ... minus the one-hot target
     return _make(loss, (input,), fn, _loss_back, (grad, input._vc[0]))

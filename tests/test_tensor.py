@@ -6,6 +6,7 @@ import torch
 from hypothesis import given, settings, strategies as st, HealthCheck
 from hypothesis.extra.numpy import mutually_broadcastable_shapes, array_shapes
 from gc_check import cyclic_garbage
+from layout import LAYOUTS, laid_out
 
 import backprop_nb.autograd as autograd
 from backprop_nb.autograd import Value, dot, gradcheck
@@ -24,7 +25,8 @@ def arr(shape, seed, kind='normal'):
 
 def compare(ours, theirs, *arrays, seed=0, atol=1e-10):
     "Run `ours` on float64 Tensors and `theirs` on torch tensors; compare outputs and gradients of a random weighting."
-    xs = [Tensor(a.copy(), requires_grad=True) for a in arrays]
+    layout = LAYOUTS[seed % len(LAYOUTS)]   # C order, Fortran order or a strided view, in turn
+    xs = [Tensor(laid_out(a, layout), requires_grad=True) for a in arrays]
     ts = [torch.tensor(a, requires_grad=True) for a in arrays]
     out, tout = ours(*xs), theirs(*ts)
     assert out.shape == tuple(tout.shape), (out.shape, tout.shape)

@@ -5,6 +5,7 @@ import pytest
 import torch
 from hypothesis import given, settings, strategies as st
 from gc_check import cyclic_garbage
+from layout import LAYOUTS, laid_out
 
 import backprop_nb.nn as nn
 import backprop_nb.losses as losses
@@ -119,14 +120,14 @@ def test_scalar_and_tensor_agree_for_one_output_and_mse():
 # ---------------------------------------------------------------- losses vs torch
 @settings(max_examples=30, deadline=None)
 @given(n=st.integers(1, 6), k=st.integers(2, 5), seed=st.integers(0, 2**16), scale=st.sampled_from([1.0, 50.0, 1000.0]),
-       reduction=st.sampled_from(['mean', 'sum']))
-def test_losses_match_torch(n, k, seed, scale, reduction):
+       reduction=st.sampled_from(['mean', 'sum']), layout=st.sampled_from(LAYOUTS))
+def test_losses_match_torch(n, k, seed, scale, reduction, layout):
     r = np.random.default_rng(seed)
     z = r.standard_normal((n, k)) * scale
     t, y01, yr = r.integers(0, k, n), r.random((n, k)), r.standard_normal((n, k))
     for ours, theirs, target in [(cross_entropy, F.cross_entropy, t), (binary_cross_entropy_with_logits, F.binary_cross_entropy_with_logits, y01),
                                  (mse_loss, F.mse_loss, yr)]:
-        x, tx = Tensor(z.copy(), requires_grad=True), torch.tensor(z, requires_grad=True)
+        x, tx = Tensor(laid_out(z, layout), requires_grad=True), torch.tensor(z, requires_grad=True)
         loss, tloss = ours(x, target, reduction=reduction), theirs(tx, torch.tensor(target), reduction=reduction)
         loss.backward(); tloss.backward()
         assert loss.item() == pytest.approx(tloss.item(), rel=1e-10, abs=1e-10), ours.__name__
