@@ -69,19 +69,19 @@ class Linear(Module):
     def __repr__(self): return f"Linear(in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None})"
 
 class _Activation(Module):
-    def forward(self, x): return getattr(_as_tensor(x, float32), self._fn)()
+    def forward(self, x): return self._fn(_as_tensor(x, float32))
     def forward_batch(self, xs): return self(xs)
     def __repr__(self): return f"{type(self).__name__}()"
 
 class ReLU(_Activation):
     "max(0, x) elementwise."
-    _fn = 'relu'
+    _fn = staticmethod(Tensor.relu)
 class Tanh(_Activation):
     "tanh(x) elementwise."
-    _fn = 'tanh'
+    _fn = staticmethod(Tensor.tanh)
 class Sigmoid(_Activation):
     "1 / (1 + exp(-x)) elementwise."
-    _fn = 'sigmoid'
+    _fn = staticmethod(Tensor.sigmoid)
 
 class Sequential(Module):
     "Modules applied one after the other; they are its attributes `0`, `1`, ... (PyTorch's parameter names)."
@@ -185,7 +185,9 @@ def cross_entropy(input, target, reduction='mean'):
     if t.dtype.kind not in 'iu': raise TypeError(f"cross_entropy: targets must be integer class indices, got dtype {t.dtype}")
     if t.shape == (n, 1): t = t.reshape(n)
     if t.shape != (n,): raise ValueError(f"cross_entropy: {n} examples but targets of shape {t.shape}")
-    if n and (t.min() < 0 or t.max() >= k): raise ValueError(f"cross_entropy: targets must be class indices in 0..{k - 1}, got values from {t.min()} to {t.max()}")
+    given, t = t, t.astype(np.intp, copy=False)        # native index integers (no copy for the usual int64)
+    if n and t.view(np.uintp).max() >= k:              # read as unsigned, a negative is huge: one test for both ends
+        raise ValueError(f"cross_entropy: targets must be class indices in 0..{k - 1}, got values from {given.min()} to {given.max()}")
     x = input.data
     z = np.subtract(x, x.max(axis=1, keepdims=True), order='C')   # rows shifted so their largest logit is 0;
                                                        # C order, so that z.ravel() below is a view, never a copy

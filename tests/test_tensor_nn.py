@@ -148,6 +148,12 @@ def test_loss_errors():
         cross_entropy([[0.0]], [0])
     with pytest.raises(ValueError, match="targets must be class indices in 0..3"):
         cross_entropy(z, [0, 4, 1])
+    for dtype in (np.int8, np.int32, '>i8', np.uint8, np.uint64):   # every integer type, both ends of the range
+        low = np.iinfo(dtype).min if np.dtype(dtype).kind == 'i' else None
+        for bad in ([[0, 1, -1]] if low is not None else []) + [[0, 1, 4], [0, 1, np.iinfo(dtype).max]] + ([[low, 0, 1]] if low is not None else []):
+            with pytest.raises(ValueError, match=f"got values from {min(bad)} to {max(bad)}"):
+                cross_entropy(z, np.array(bad, dtype=dtype))
+        assert cross_entropy(z, np.array([0, 3, 2], dtype=dtype)).item() == pytest.approx(np.log(4))
     with pytest.raises(TypeError, match="integer class indices"):
         cross_entropy(z, [0.5, 1, 2])
     with pytest.raises(ValueError, match=r"3 examples but targets of shape \(2,\)"):
