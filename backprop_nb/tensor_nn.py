@@ -129,7 +129,7 @@ class MLP(Sequential):
         return m
 
 # %% ../nbs/10_tensor_networks.ipynb #fcfdb9af
-from .tensor import _make, _stale, _ones
+from .tensor import _make, _stale, _ones, _row_max
 
 def _reduction(reduction, fn):
     if reduction not in ('mean', 'sum'): raise ValueError(f"{fn}: reduction must be 'mean' or 'sum', got {reduction!r}")
@@ -189,7 +189,7 @@ def cross_entropy(input, target, reduction='mean'):
     if n and t.view(np.uintp).max() >= k:              # read as unsigned, a negative is huge: one test for both ends
         raise ValueError(f"cross_entropy: targets must be class indices in 0..{k - 1}, got values from {given.min()} to {given.max()}")
     x = input.data
-    z = np.subtract(x, x.max(axis=1, keepdims=True), order='C')   # rows shifted so their largest logit is 0;
+    z = np.subtract(x, _row_max(x), order='C')         # rows shifted so their largest logit is 0;
                                                        # C order, so that z.ravel() below is a view, never a copy
     at = np.arange(0, n * k, k) + t                    # where each row's target sits in the flattened z
     picked = z.ravel()[at]

@@ -134,6 +134,24 @@ def test_softmax(name, sd, seed, scale):
     theirs = getattr(torch, name)
     compare(lambda t: ours(t, dim=dim), lambda t: theirs(t, dim=dim), arr(shape, seed) * scale, seed=seed, atol=1e-9)
 
+@pytest.mark.parametrize('name', ['softmax', 'log_softmax'])
+@SETTINGS
+@given(n=st.integers(1, 300), k=st.integers(1, 40), seed=st.integers(0, 2**16), scale=st.sampled_from([1.0, 800.0]))
+def test_softmax_of_a_batch_of_rows(name, n, k, seed, scale):
+    "Batches of logits, (n, k) with dim -1, take their own path for the row maximum (short rows): same results."
+    ours, theirs = (softmax, torch.softmax) if name == 'softmax' else (log_softmax, torch.log_softmax)
+    compare(lambda t: ours(t, dim=-1), lambda t: theirs(t, dim=-1), arr((n, k), seed) * scale, seed=seed, atol=1e-9)
+
+@pytest.mark.parametrize('layout', LAYOUTS)
+@pytest.mark.parametrize('n,k', [(0, 3), (1, 10), (8, 10), (9, 10), (256, 10), (40, 32), (40, 33), (5, 1), (300, 2)])
+def test_row_max(n, k, layout):
+    from backprop_nb.tensor import _row_max
+    a = laid_out(np.random.default_rng(n + k).standard_normal((n, k)), layout)
+    if n > 2: a[1, -1], a[2, :] = np.nan, -np.inf    # nan wins its row; a row of -inf has max -inf
+    got, want = _row_max(a), a.max(axis=1, keepdims=True)
+    assert got.shape == want.shape == (n, 1)
+    np.testing.assert_array_equal(got, want)
+
 def test_softmax_is_stable_in_float32():
     z = Tensor(np.array([[100.0, 0.0, -100.0], [1e4, 1e4, 0.0]], dtype=np.float32), requires_grad=True)
     for f in (softmax, log_softmax):
