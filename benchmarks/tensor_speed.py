@@ -174,6 +174,21 @@ def race(workers, args_, work, repeat, warmup=2):
             conn.send(('time', None)); times[name].append(conn.recv())
     return {name: statistics.median(ts) for name, ts in times.items()}
 
+def matmul_floor(sizes, bs, n_examples, repeat):
+    "Milliseconds per epoch of just the matrix products of a training step (the first layer needs no input gradient)."
+    import timeit
+    r = np.random.default_rng(0)
+    W = [r.standard_normal((b, a)).astype(np.float32) for a, b in zip(sizes, sizes[1:])]
+    acts = [r.standard_normal((bs, a)).astype(np.float32) for a in sizes[:-1]]   # each layer's input
+    grads = [r.standard_normal((bs, b)).astype(np.float32) for b in sizes[1:]]   # each layer's output gradient
+    def step():
+        for a, w in zip(acts, W): a @ w.T
+        for i, (a, g, w) in enumerate(zip(acts, grads, W)):
+            g.T @ a
+            if i: g @ w
+    per_step = min(timeit.repeat(step, number=200, repeat=max(3, repeat // 5))) / 200
+    return per_step * n_examples / bs * 1e3
+
 def rss_mb():
     "Resident memory now, in MB (Linux /proc; the peak from getrusage elsewhere)."
     try:
@@ -263,6 +278,9 @@ def _tables(workers, X, y, source, repeat, quick):
             print(f"| {opt_name} | {bs} | {o:.2f} | {n:.2f} | {t:.2f} | {t / o:.2f}x | {o / n:.2f}x | {t / n:.2f}x |", flush=True)
     print("\ntargets: torch / ours >= 2 and ours / numpy <= 1.5. Beating torch by 2x needs torch / numpy >= 2 x (ours / numpy) >= 2:"
           "\nwhere torch is closer than 2x to the numpy floor, 2x is out of reach for any numpy engine.")
+    floor = {bs: matmul_floor([64, 128, 64, 10], bs, len(X), repeat) for bs in (32, 256)}
+    print("the matrix products alone (3 forward, 5 backward, numpy's BLAS): "
+          + ", ".join(f"{ms:.2f} ms per epoch at batch {bs}" for bs, ms in floor.items()))
 
     rr = np.random.default_rng(1)
     print("\n## MLP 784-512-512-10, SGD, random data: ms per training step\n")
