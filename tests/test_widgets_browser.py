@@ -117,8 +117,14 @@ def _lr(text, prefix=''):
 def _known(frontend, error):
     "A page error of the front end itself, already reported upstream, that does not touch the widgets."
     # Notebook 7.6 at start-up: its shortcuts plugin reads settings it has not loaded yet (jupyter/notebook#7862)
-    return (frontend == 'notebook7' and error.message == "Cannot read properties of undefined (reading 'schema')"
-            and '/static/notebook/notebook_core.' in (error.stack or ''))
+    if (frontend == 'notebook7' and error.message == "Cannot read properties of undefined (reading 'schema')"
+            and '/static/notebook/notebook_core.' in (error.stack or '')):
+        return True
+    # Under load, Lab sometimes starts a second kernel for the notebook and drops the first (seen with and
+    # without our pre-started session); the widgets' request for a kernel subshell, sent to the first,
+    # is then cancelled. Nothing of ours is involved, and the test goes on to use the live kernel.
+    return 'Canceled future for create_subshell_request message before replies were done' in f'{error.message} {error}'
+
 
 
 # the arrow key went to a notebook shortcut: the focus left the output for a cell
@@ -154,15 +160,25 @@ def test_explorer_in_browser(server, frontend, tmp_path):
             started = """() => [...document.querySelectorAll('.jp-CodeCell .jp-InputArea-prompt')]
                                 .some(p => /[[](\\*|\\d+)[\\]]/.test(p.textContent))"""
             select = page.locator('.jp-Dialog button', has_text='Select')
-            last_click, clicks, reloads = [0.0], [0], [0]
+            last_click, clicks, reloads, restarts = [0.0], [0], [0], [0]
+            running = "() => [...document.querySelectorAll('.jp-CodeCell .jp-InputArea-prompt')].some(p => p.textContent.includes('*'))"
+            stderr = page.locator('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]')
             def ran_all():
                 # Lab sometimes asks which kernel to use (even with one), and a "Run All" given
                 # while it asks is lost: take the proposed kernel and ask again.
                 if select.count() and select.first.is_visible(): select.first.click(); return False
+                # Under load Lab sometimes swaps the notebook's kernel for a second one just as Run All is
+                # given: then nothing runs (every prompt stays [ ]; open the notebook afresh), or only the
+                # last cell reaches the new kernel and fails, the imports never ran (restart and run all).
                 if clicks[0] >= 6 and not reloads[0] and not page.evaluate(started):
-                    # under load in CI, Lab once ran nothing for a minute (every prompt stayed [ ], the
-                    # kernel idle) however often Run All was clicked: open the notebook afresh, once
                     page.reload(); page.wait_for_selector('.jp-Notebook .jp-Cell'); reloads[0] += 1; clicks[0] = 0
+                    return False
+                if (clicks[0] and restarts[0] < 2 and time.time() - last_click[0] > 10 and not page.evaluate(running)
+                        and any('Error' in t for t in stderr.all_inner_texts())):
+                    page.locator('.lm-MenuBar-itemLabel', has_text='Kernel').first.click()
+                    page.locator('.lm-Menu-itemLabel', has_text='Restart Kernel and Run All Cells').first.click()
+                    page.locator('.jp-Dialog button', has_text='Restart').first.click()
+                    last_click[0] = time.time(); restarts[0] += 1
                     return False
                 if not page.evaluate(started) and time.time() - last_click[0] > 5:
                     page.locator('.lm-MenuBar-itemLabel', has_text='Run').first.click()
@@ -171,13 +187,12 @@ def test_explorer_in_browser(server, frontend, tmp_path):
                 return page.evaluate(ready)
             def not_shown():
                 prompts = page.evaluate("() => [...document.querySelectorAll('.jp-CodeCell .jp-InputArea-prompt')].map(p => p.textContent.trim())")
-                errors = page.locator('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]').all_inner_texts()
+                errors = stderr.all_inner_texts()
                 return (f'the notebook did not display the explorer (see failure.png); prompts {prompts}; '
-                        f'Run All clicked {clicks[0]} times after {reloads[0]} reloads; stderr: {[e[-500:] for e in errors]}')
+                        f'Run All clicked {clicks[0]} times, {reloads[0]} reloads, {restarts[0]} restarts; stderr: {[e[-500:] for e in errors]}')
             _wait(ran_all, 120, not_shown)
             page.wait_for_selector('.jp-Notebook-ExecutionIndicator[data-status="idle"]', timeout=30_000)
-            errors = page.locator('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]')
-            tracebacks = [t for t in errors.all_inner_texts() if 'Error' in t]
+            tracebacks = [t for t in stderr.all_inner_texts() if 'Error' in t]
             assert not tracebacks, f'a cell failed:\n{tracebacks[0][-2000:]}'
             img = explorer.locator('img').first
             img.scroll_into_view_if_needed()
