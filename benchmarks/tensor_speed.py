@@ -10,10 +10,10 @@
 4. Memory: resident memory after 100 and after 1,000 training steps of our engine (no graph kept alive
    means no growth).
 
-Every library runs with ONE thread (set before numpy is imported; torch.set_num_threads(1)), the engines
-are timed in turns (round-robin), each in a process of its own, so that a change in machine load hits all of them
-but one engine's allocations cannot slow another's, and medians are
-reported. The load average is printed next to the figures.
+Every library runs with ONE thread (set before numpy is imported; torch.set_num_threads(1)). The engines
+are timed in turns (round-robin, so that a change in machine load hits all of them), each in a process of
+its own (so that one engine's allocations cannot slow another's), and medians are reported. The load
+average is printed next to the figures.
 
     python benchmarks/tensor_speed.py [--quick] [--repeat 25]     # or: python benchmarks/run.py tensor_speed
 """
