@@ -5,19 +5,18 @@
 # %% auto #0
 __all__ = ['sum_squared_error', 'mse_loss', 'logsumexp', 'hinge_loss', 'binary_cross_entropy_with_logits', 'cross_entropy']
 
-# %% ../nbs/03_loss.ipynb #5de3053c
+# %% ../nbs/03_loss.ipynb #a9668e45
 import math
-from numbers import Real
 import numpy as np
-from .autograd import Value, sum_values, dot
-from .tensor import Tensor
+from .autograd import Value, sum_values
 
-# %% ../nbs/03_loss.ipynb #f33feeb7
+# %% ../nbs/03_loss.ipynb #d172f32a
 def _rows(preds, fn):
     "Predictions as a list of rows of Values (a lone prediction per example becomes a row of one)."
     if isinstance(preds, Value): preds = [preds]
     if not isinstance(preds, (list, tuple)):
-        raise TypeError(f"{fn}: predictions must be a list of Values (as model.forward_batch returns), got {type(preds).__name__}")
+        hint = "; for a batch in one tensor use the losses of backprop_nb.tensor_nn" if hasattr(preds, 'shape') else ''
+        raise TypeError(f"{fn}: predictions must be a list of Values (as model.forward_batch returns), got {type(preds).__name__}{hint}")
     if not preds: raise ValueError(f"{fn}: no predictions (an empty batch)")
     rows = [list(p) if isinstance(p, (list, tuple)) else [p] for p in preds]
     for r in rows:
@@ -41,21 +40,15 @@ def _reduce(terms, n, reduction, fn):
     if reduction == 'mean': return total * (1.0 / n)
     raise ValueError(f"{fn}: reduction must be 'mean' or 'sum', got {reduction!r}")
 
-def _tensor_form(name):
-    "The tensor version of loss `name` (chapter 10), imported on first use."
-    from backprop_nb import tensor_nn
-    return getattr(tensor_nn, name)
-
+# %% ../nbs/03_loss.ipynb #b9c079c0
 def sum_squared_error(preds, targets):
     "The seed's loss: the sum over examples (and outputs) of (prediction - target)²."
-    if isinstance(preds, Tensor): return _tensor_form('mse_loss')(preds, targets, reduction='sum')
     rows = _rows(preds, 'sum_squared_error')
     t = _targets(targets, (len(rows), len(rows[0])), 'sum_squared_error')
     return sum_values((p - float(yi)) ** 2 for r, tr in zip(rows, t) for p, yi in zip(r, tr))
 
 def mse_loss(preds, targets, reduction='mean'):
     "Mean squared error: the seed's loss divided by the number of predicted numbers (PyTorch's `mse_loss`)."
-    if isinstance(preds, Tensor): return _tensor_form('mse_loss')(preds, targets, reduction=reduction)
     rows = _rows(preds, 'mse_loss')
     t = _targets(targets, (len(rows), len(rows[0])), 'mse_loss')
     terms = [(p - float(yi)) ** 2 for r, tr in zip(rows, t) for p, yi in zip(r, tr)]
@@ -76,6 +69,7 @@ def _logsumexp_minus(zs, j):
     shifted = [z - m for z in zs]
     return sum_values(s.exp() for s in shifted).log() - shifted[j]
 
+# %% ../nbs/03_loss.ipynb #680192f6
 def _pm1_labels(labels, n, fn):
     t = _targets(labels, (n, 1), fn)[:, 0]
     vals = set(np.unique(t).tolist())
@@ -83,28 +77,17 @@ def _pm1_labels(labels, n, fn):
         raise ValueError(f"{fn}: labels must be all in {{0, 1}} or all in {{-1, +1}}, got values {sorted(vals)}")
     return np.where(t == 0, -1.0, t)
 
-def _hinge_tensor(scores, labels, reduction):
-    "The hinge loss of a Tensor of scores, (n,) or (n, 1), written with tensor ops."
-    if reduction not in ('mean', 'sum'): raise ValueError(f"hinge_loss: reduction must be 'mean' or 'sum', got {reduction!r}")
-    s = scores.reshape(-1) if scores.ndim == 2 and scores.shape[1] == 1 else scores
-    if s.ndim != 1: raise ValueError(f"hinge_loss: expected one score per example, (n,) or (n, 1), got shape {scores.shape}")
-    if len(s) == 0: raise ValueError("hinge_loss: no predictions (an empty batch)")
-    y = _pm1_labels(labels, len(s), 'hinge_loss').astype(s.dtype)
-    margins = (1 - s * y).relu()
-    return margins.mean() if reduction == 'mean' else margins.sum()
-
 def hinge_loss(scores, labels, reduction='mean'):
     "Max-margin loss: mean of max(0, 1 - y·s), labels in {-1, +1} (or {0, 1}, 0 meaning -1)."
-    if isinstance(scores, Tensor): return _hinge_tensor(scores, labels, reduction)
     rows = _rows(scores, 'hinge_loss')
     if len(rows[0]) != 1: raise ValueError(f"hinge_loss: expected one score per example, got {len(rows[0])}")
     ys = _pm1_labels(labels, len(rows), 'hinge_loss')
     terms = [(1 + r[0] * -float(yi)).relu() for r, yi in zip(rows, ys)]
     return _reduce(terms, len(terms), reduction, 'hinge_loss')
 
+# %% ../nbs/03_loss.ipynb #d42ca076
 def binary_cross_entropy_with_logits(logits, targets, reduction='mean'):
     "Binary cross-entropy of sigmoid(logit) against targets in [0, 1], computed stably: logsumexp(0, z) - y·z."
-    if isinstance(logits, Tensor): return _tensor_form('binary_cross_entropy_with_logits')(logits, targets, reduction=reduction)
     rows = _rows(logits, 'binary_cross_entropy_with_logits')
     t = _targets(targets, (len(rows), len(rows[0])), 'binary_cross_entropy_with_logits')
     if ((t < 0) | (t > 1)).any() or np.isnan(t).any():
@@ -115,7 +98,6 @@ def binary_cross_entropy_with_logits(logits, targets, reduction='mean'):
 
 def cross_entropy(logits, targets, reduction='mean'):
     "Multi-class cross-entropy: mean over examples of logsumexp(z) - z[target]; targets are class indices."
-    if isinstance(logits, Tensor): return _tensor_form('cross_entropy')(logits, targets, reduction=reduction)
     rows = _rows(logits, 'cross_entropy')
     n, k = len(rows), len(rows[0])
     if k < 2: raise ValueError(f"cross_entropy: needs a score per class (at least 2), got {k}; for one score use binary_cross_entropy_with_logits")

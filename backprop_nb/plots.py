@@ -11,7 +11,6 @@ import matplotlib.pyplot as plt
 from matplotlib.colors import ListedColormap
 from .autograd import no_grad
 from .trainer import to_numpy, History
-from .nn import MLP
 
 # %% ../nbs/07_plots.ipynb #d0be1c1a
 def _class_colors(k):
@@ -53,17 +52,12 @@ def plot_history(history, title=None):
     return fig
 
 # %% ../nbs/07_plots.ipynb #8327f9ad
-def _mlp_arrays(model):
-    "A scalar MLP's weights and biases as numpy arrays, layer by layer, with each layer's ReLU flag."
-    return [(np.array([[w.data for w in n.w] for n in layer.neurons]), np.array([n.b.data for n in layer.neurons]),
-             layer.neurons[0].nonlin) for layer in model.layers]
-
 def predict_grid(model, points):
-    "Model outputs for many points as a float array, (n,) for one output and (n, k) for k: vectorised for a scalar `MLP`."
+    "Model outputs for many points as a float array, (n,) for one output and (n, k) for k: vectorised for a model with `as_arrays()`."
     points = np.asarray(points, dtype=np.float64)
-    if isinstance(model, MLP):
+    if hasattr(model, 'as_arrays'):   # the layers as (W, b, relu) arrays: numpy, no graph
         h = points
-        for W, b, nonlin in _mlp_arrays(model):
+        for W, b, nonlin in model.as_arrays():
             h = h @ W.T + b
             if nonlin: h = np.maximum(h, 0.0)
     else:

@@ -12,7 +12,8 @@ import backprop_nb.losses as losses
 from backprop_nb.tensor import Tensor, no_grad
 from backprop_nb.tensor_nn import (Linear, ReLU, Tanh, Sigmoid, Sequential, MLP, manual_seed, calculate_gain,
                                    kaiming_uniform_, xavier_uniform_, mse_loss, cross_entropy,
-                                   binary_cross_entropy_with_logits)
+                                   binary_cross_entropy_with_logits, hinge_loss)
+from backprop_nb.autograd import Value, gradcheck
 from backprop_nb.optim import SGD, Adam
 
 torch.set_default_dtype(torch.float64)
@@ -170,19 +171,22 @@ def test_loss_version_check():
     with pytest.raises(RuntimeError, match="modified in place"):
         loss.backward()
 
-# ---------------------------------------------------------------- public paths (notebooks 02 and 03)
-def test_layers_importable_from_nn():
-    assert {'Linear', 'ReLU', 'Tanh', 'Sigmoid', 'Sequential', 'TensorMLP', 'kaiming_uniform_', 'xavier_uniform_'} <= set(nn.__all__)
-    from backprop_nb.nn import Linear as L, Sequential as S, ReLU as R, TensorMLP
+# ---------------------------------------------------------------- public paths (notebooks 02, 03 and 10)
+def test_tensor_layers_live_in_tensor_nn_only():
     import backprop_nb.tensor_nn as tnn
-    assert L is tnn.Linear and S is tnn.Sequential and R is tnn.ReLU and TensorMLP is tnn.MLP
+    names = {'Linear', 'ReLU', 'Tanh', 'Sigmoid', 'Sequential', 'MLP', 'kaiming_uniform_', 'xavier_uniform_', 'manual_seed',
+             'mse_loss', 'cross_entropy', 'binary_cross_entropy_with_logits', 'hinge_loss'}
+    assert names <= set(tnn.__all__)
+    assert not hasattr(nn, 'TensorMLP') and not hasattr(nn, 'Linear') and not hasattr(nn, '__getattr__')   # no lazy re-exports
+    assert nn.MLP is not tnn.MLP and issubclass(tnn.Linear, nn.Module) and issubclass(ReLU, nn.Module)
+    assert tnn.manual_seed is nn.manual_seed                                  # one seeding function, re-exported
 
-def test_losses_dispatch_on_tensors():
-    z = Tensor(np.random.default_rng(0).standard_normal((4, 3)), requires_grad=True)
-    loss = losses.cross_entropy(z, [0, 1, 2, 0])
-    assert isinstance(loss, Tensor) and loss.item() == pytest.approx(cross_entropy(z, [0, 1, 2, 0]).item())
-    assert isinstance(losses.mse_loss(z, np.zeros((4, 3))), Tensor)
-    assert isinstance(losses.binary_cross_entropy_with_logits(z, np.zeros((4, 3))), Tensor)
+def test_manual_seed_seeds_both_engines():
+    manual_seed(11); t1, s1 = MLP(3, [4, 2]).state_dict(), nn.MLP(3, [4, 2]).state_dict()
+    manual_seed(11); t2, s2 = MLP(3, [4, 2]).state_dict(), nn.MLP(3, [4, 2]).state_dict()
+    assert all(np.array_equal(t1[k], t2[k]) for k in t1) and all(np.array_equal(s1[k], s2[k]) for k in s1)
+    with pytest.raises(TypeError, match='seed must be an int'): manual_seed('1')
+    with pytest.raises(ValueError, match='seed must be >= 0'): manual_seed(-1)
 
 # ---------------------------------------------------------------- memory
 def test_no_garbage_after_training_steps():
@@ -195,3 +199,81 @@ def test_no_garbage_after_training_steps():
         opt.zero_grad(); cross_entropy(net(X), y).backward(); opt.step()
     step()
     assert cyclic_garbage(step, Tensor, repeat=2) == []
+
+# ---------------------------------------------------------------- tensor losses against their scalar twins (chapter 3)
+def vals(a):
+    "Values shaped like forward_batch's output: a list of Values for 1-D, a list of lists for 2-D."
+    a = np.asarray(a, dtype=np.float64)
+    return [Value(float(v)) for v in a] if a.ndim == 1 else [[Value(float(v)) for v in r] for r in a]
+
+def grads(vs): return np.array([v.grad for v in vs] if isinstance(vs[0], Value) else [[v.grad for v in r] for r in vs])
+
+def sum_squared_error(input, target): return mse_loss(input, target, reduction='sum')   # the seed's loss, for tensors
+SCALAR = {mse_loss: losses.mse_loss, hinge_loss: losses.hinge_loss, sum_squared_error: losses.sum_squared_error,
+          binary_cross_entropy_with_logits: losses.binary_cross_entropy_with_logits, cross_entropy: losses.cross_entropy}
+
+def tensor_and_scalar(loss, x, t, **kw):
+    "Our loss on a float64 Tensor and on Values: (tensor loss, tensor grad, scalar loss, scalar grads)."
+    tx = Tensor(np.asarray(x, dtype=np.float64), requires_grad=True)
+    out = loss(tx, t, **kw); out.backward()
+    v = vals(x)
+    sv = SCALAR[loss](v, t, **kw); sv.backward()
+    return out, tx.grad, sv.data, grads(v)
+
+CASES = [  # loss, predictions, targets
+    (mse_loss, [[0.5, -1.0], [2.0, 0.25], [1.0, 1.0]], [[0.0, 1.0], [2.5, 0.0], [1.0, -1.0]]),
+    (mse_loss, [0.5, -1.0, 2.0], [0.0, 1.0, 2.5]),
+    (sum_squared_error, [0.5, -1.0, 2.0], [0.0, 1.0, 2.5]),
+    (hinge_loss, [2.0, 0.5, -3.0, 0.2], [1, 1, -1, -1]),
+    (hinge_loss, [2.0, 0.5, -3.0, 0.2], [1, 1, 0, 0]),
+    (binary_cross_entropy_with_logits, [0.3, -2.0, 4.0, 0.0], [1.0, 0.0, 0.25, 1.0]),
+    (cross_entropy, [[1.0, -2.0, 0.5], [0.0, 3.0, -1.0]], [2, 1]),
+]
+
+@pytest.mark.parametrize('i', range(len(CASES)))
+def test_tensor_path_matches_the_scalar_path(i):
+    loss, x, t = CASES[i]
+    out, g, s, sg = tensor_and_scalar(loss, x, t)
+    assert isinstance(out, Tensor) and out.shape == ()
+    np.testing.assert_allclose(out.item(), s, rtol=1e-12)
+    np.testing.assert_allclose(g, sg, rtol=1e-12, atol=1e-15)
+
+@pytest.mark.parametrize('loss,x,t', [(mse_loss, [[0.5], [-1.0]], [0.0, 1.0]), (hinge_loss, [[2.0], [0.5], [-3.0]], [1, 1, 0]),
+                                      (binary_cross_entropy_with_logits, [[0.3], [-2.0]], [1.0, 0.0])])
+def test_tensor_path_takes_n_by_1_predictions_with_n_targets(loss, x, t):
+    out, g, s, sg = tensor_and_scalar(loss, x, t)
+    np.testing.assert_allclose(out.item(), s, rtol=1e-12)
+    assert g.shape == (len(x), 1)
+
+def test_tensor_path_reduction_sum():
+    for loss, x, t in CASES:
+        if loss is sum_squared_error: continue
+        out, g, s, sg = tensor_and_scalar(loss, x, t, reduction='sum')
+        np.testing.assert_allclose(out.item(), s, rtol=1e-12)
+        np.testing.assert_allclose(g, sg, rtol=1e-12, atol=1e-15)
+
+def test_tensor_hinge_matches_torch_and_gradcheck():
+    r = np.random.default_rng(0)
+    s, y = r.standard_normal(8), r.choice([-1.0, 1.0], 8)
+    tx = Tensor(s, requires_grad=True)
+    out = hinge_loss(tx, y); out.backward()
+    ts = torch.tensor(s, requires_grad=True)
+    tout = torch.clamp(1 - ts * torch.tensor(y), min=0).mean(); tout.backward()
+    np.testing.assert_allclose(out.item(), tout.item(), rtol=1e-12)
+    np.testing.assert_allclose(tx.grad, ts.grad.numpy(), rtol=1e-12)
+    assert gradcheck(lambda z: hinge_loss(z, y), Tensor(s + 0.01, requires_grad=True))
+
+def test_tensor_path_keeps_float32():
+    z = Tensor(np.ones((4, 3)), requires_grad=True, dtype=np.float32)
+    for out in (cross_entropy(z, [0, 1, 2, 0]), mse_loss(z, np.zeros((4, 3))), hinge_loss(z[:, 0], [1, 0, 1, 0]),
+                binary_cross_entropy_with_logits(z, np.ones((4, 3)))):
+        assert out.dtype == np.float32, out
+
+def test_tensor_path_errors_name_the_function():
+    z = Tensor(np.zeros((3, 2)), requires_grad=True)
+    with pytest.raises(ValueError, match="hinge_loss: expected one score per example"): hinge_loss(z, [1, 0, 1])
+    with pytest.raises(ValueError, match="hinge_loss: labels must be all in"): hinge_loss(z[:, 0], [1, 0, 2])
+    with pytest.raises(ValueError, match="hinge_loss: reduction must be"): hinge_loss(z[:, 0], [1, 0, 1], reduction='max')
+    with pytest.raises(ValueError, match="cross_entropy: targets must be class indices in 0..1"): cross_entropy(z, [0, 1, 2])
+    with pytest.raises(ValueError, match="mse_loss: predictions of shape"): mse_loss(z, np.zeros(5))
+    with pytest.raises(ValueError, match="binary_cross_entropy_with_logits: targets must be in"): binary_cross_entropy_with_logits(z, np.full((3, 2), 2.0))
