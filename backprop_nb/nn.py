@@ -238,8 +238,9 @@ def _new_file(folder, base, sd, mode):
         if fd is not None:
             try:
                 _write_npz(fd, sd, mode)
-                tmp = _fresh_name(folder, base)
-                os.link(f"/proc/self/fd/{fd}", tmp)
+                tmp, dfd = _fresh_name(folder, base), os.open(folder, os.O_RDONLY)
+                try: os.link(f"/proc/self/fd/{fd}", tmp, src_dir_fd=dfd, dst_dir_fd=dfd)   # linkat(..., AT_SYMLINK_FOLLOW): name it
+                finally: os.close(dfd)
                 return tmp
             except OSError as e:
                 if e.errno not in (errno.ENOENT, errno.EXDEV, errno.EPERM, errno.EOPNOTSUPP): raise

@@ -237,3 +237,208 @@ def test_shared_submodules_and_back_references_are_walked_once():
         def __init__(self):
             self.a = Neuron(2); self.b = self.a; self.me = self
     assert [k for k, _ in Net().named_parameters()] == ['a.w.0', 'a.w.1', 'a.b']
+
+# ---------------------------------------------------------------- layering and engine-neutral Module (issues 9 and 10)
+import ast, builtins, errno, inspect, io, re, signal, stat, subprocess, sys, warnings
+import backprop_nb.nn as nn_module
+import backprop_nb.losses as losses_module
+
+def imported_modules(mod):
+    "Every backprop_nb module `mod` imports, at the top or inside a function."
+    names = set()
+    for node in ast.walk(ast.parse(inspect.getsource(mod))):
+        if isinstance(node, ast.ImportFrom) and node.level == 1: names.add(node.module or '')
+        elif isinstance(node, ast.ImportFrom) and (node.module or '').startswith('backprop_nb'):
+            names.add(node.module.removeprefix('backprop_nb').lstrip('.') or next(a.name for a in node.names))
+        elif isinstance(node, ast.Import): names |= {a.name.removeprefix('backprop_nb.') for a in node.names if a.name.startswith('backprop_nb')}
+    return names
+
+def test_nn_and_losses_import_only_earlier_chapters():
+    assert imported_modules(nn_module) <= {'autograd', 'derivatives'}
+    assert imported_modules(losses_module) <= {'autograd', 'derivatives', 'nn'}
+    assert not hasattr(nn_module, '__getattr__') and not hasattr(losses_module, '__getattr__')
+    assert not hasattr(nn_module, 'TensorMLP')
+
+engine_test = re.compile(r'isinstance\([^)]*(Value|ndarray|Tensor)|type\([^)]*\) is')
+
+def test_module_methods_ask_objects_not_engine_types():
+    for name in ('named_parameters', 'zero_grad', 'forward_batch', 'state_dict', 'load_state_dict', 'num_parameters'):
+        assert not engine_test.search(inspect.getsource(getattr(Module, name))), name
+    for f in (nn_module._is_parameter, nn_module.clear_grad): assert not engine_test.search(inspect.getsource(f))
+
+def test_clear_grad_uses_what_the_parameter_says_a_cleared_gradient_is():
+    v = Value(1.0); v.grad = 3.0
+    nn_module.clear_grad(v); assert v.grad == 0.0 and type(v.grad) is float
+    t = FakeTensor((2,)); nn_module.clear_grad(t); assert t.grad is None
+    t._zero_grad = 'cleared'; nn_module.clear_grad(t); assert t.grad == 'cleared'   # asked of the object
+    assert nn_module._zero_grad_ is nn_module.clear_grad                             # old name, for optim.py
+
+def test_forward_batch_asks_the_parameters():
+    class Arrays(Module):
+        def __init__(self): self.weight = FakeTensor((3,), np.float64)
+        def forward(self, x): return np.asarray(x) @ self.weight.data
+    X = np.ones((4, 3))
+    np.testing.assert_array_equal(Arrays().forward_batch(X), X @ np.arange(3.0))     # one call on the batch
+    m = MLP(3, [2]); out = m.forward_batch(X)
+    assert isinstance(out, list) and len(out) == 4
+
+def test_as_arrays_is_the_network_without_a_graph():
+    random.seed(0); m = MLP(3, [5, 4, 2])
+    x = np.array([0.3, -1.0, 2.0]); h = x
+    for W, b, relu in m.as_arrays():
+        h = W @ h + b
+        if relu: h = np.maximum(h, 0)
+    np.testing.assert_allclose(h, [v.data for v in m(list(x))], rtol=1e-13, atol=1e-15)
+    m.layers[0].neurons[1].nonlin = False
+    with pytest.raises(ValueError, match='disagree on nonlin'): m.as_arrays()
+
+def test_patch_adds_a_method_to_each_annotated_class():
+    class A: pass
+    class B: pass
+    @nn_module.patch
+    def hello(self: A | B): return type(self).__name__
+    assert A().hello() == 'A' and B().hello() == 'B'
+
+def test_manual_seed_seeds_python_random_too():
+    nn_module.manual_seed(3); a = [p.data for p in MLP(2, [3, 1]).parameters()]; g = nn_module.default_generator.random()
+    nn_module.manual_seed(3); b = [p.data for p in MLP(2, [3, 1]).parameters()]
+    assert a == b and g == nn_module.default_generator.random() == np.random.default_rng(3).random()
+
+# ---------------------------------------------------------------- D4, D19: load_npz checks headers, then values
+def npy_bytes(a): buf = io.BytesIO(); np.lib.format.write_array(buf, np.asarray(a)); return buf.getvalue()
+
+def write_zip(f, entries):
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')   # zipfile warns about duplicate names: that is the point of one test
+        with zipfile.ZipFile(f, 'w') as z:
+            for name, data in entries: z.writestr(name, data)
+    return f
+
+def claiming_header(shape, descr='<f4', data=b'\0' * 64):
+    buf = io.BytesIO(); np.lib.format.write_array_header_1_0(buf, {'descr': descr, 'fortran_order': False, 'shape': shape})
+    return buf.getvalue() + data
+
+@pytest.mark.parametrize('which', ['known-name', 'unknown-name'])
+def test_D4_huge_claim_refused_from_the_header_before_any_array_is_read(tmp_path, model, monkeypatch, which):
+    sd = model.state_dict(); first = next(iter(sd))
+    entries = [(k + '.npy', npy_bytes(v)) for k, v in sd.items() if k != first]
+    entries.insert(0, ((first if which == 'known-name' else 'huge') + '.npy', claiming_header((400_000_000,))))   # 1.6 GB claimed
+    f = write_zip(tmp_path / 'big.npz', entries)
+    assert f.stat().st_size < 10_000
+    def no_read(*a, **k): raise AssertionError('an array was read before the headers were checked')
+    monkeypatch.setattr(np.lib.format, 'read_array', no_read)
+    target = MLP(2, [3, 1]); before = target.state_dict()
+    msg = r"has shape \(\) in the model but \(400000000,\) in the file" if which == 'known-name' else "is missing from the file"
+    with pytest.raises(ValueError, match=msg) as e: load_npz(target, f)
+    assert 'load_npz' in str(e.value) and 'does not fit this MLP' in str(e.value)
+    assert unchanged(target, before)
+
+def test_D4_object_dtype_refused_from_the_header(tmp_path, model, monkeypatch):
+    sd = model.state_dict(); first = next(iter(sd))
+    entries = [(k + '.npy', claiming_header((), descr='|O') if k == first else npy_bytes(v)) for k, v in sd.items()]
+    monkeypatch.setattr(np.lib.format, 'read_array', lambda *a, **k: pytest.fail('read'))
+    with pytest.raises(ValueError, match=f"entry '{first}' holds dtype object, not numbers"): load_npz(model, write_zip(tmp_path / 'o.npz', entries))
+
+@pytest.mark.parametrize('bad', [np.nan, np.inf, -np.inf])
+def test_D19_non_finite_values_refused_naming_the_parameter(tmp_path, model, bad):
+    sd = model.state_dict(); sd['layers.0.neurons.2.w.1'] = np.array(bad)
+    f = tmp_path / 'nan.npz'; np.savez(f, **sd)
+    target = MLP(2, [3, 1]); before = target.state_dict()
+    with pytest.raises(ValueError, match=f"parameter 'layers.0.neurons.2.w.1' holds {bad}: saved parameters must be finite"): load_npz(target, f)
+    assert unchanged(target, before)
+
+def test_D19_value_overflowing_the_models_dtype_refused(tmp_path):
+    m = Mixed(); sd = m.state_dict(); before = m.state_dict()
+    sd['weight'] = sd['weight'].astype(np.float64); sd['weight'][1, 0] = 1e300   # fine in float64, inf in the float32 model
+    f = tmp_path / 'big.npz'; np.savez(f, **sd)
+    with pytest.raises(ValueError, match=r"parameter 'weight' holds 1e\+300, too large for the model's float32"): load_npz(m, f)
+    assert unchanged(m, before)
+
+def test_D19_duplicate_zip_entries_refused(tmp_path, model):
+    sd = model.state_dict(); first = next(iter(sd))
+    entries = [(k + '.npy', npy_bytes(v)) for k, v in sd.items()] + [(first + '.npy', npy_bytes(np.array(5.0)))]
+    target = MLP(2, [3, 1]); before = target.state_dict()
+    with pytest.raises(ValueError, match=f"entry '{first}' appears twice"): load_npz(target, write_zip(tmp_path / 'dup.npz', entries))
+    assert unchanged(target, before)
+
+def test_D19_entry_size_must_match_its_header(tmp_path, model):
+    sd = model.state_dict(); first = next(iter(sd))
+    entries = [(k + '.npy', npy_bytes(v) + (b'trailing' if k == first else b'')) for k, v in sd.items()]
+    with pytest.raises(ValueError, match=f"cannot read .*entry '{first}' holds"): load_npz(model, write_zip(tmp_path / 't.npz', entries))
+
+# ---------------------------------------------------------------- D22: load_npz says what is wrong with the path
+def test_D22_unreadable_file_is_not_called_damaged(tmp_path, model, monkeypatch):
+    f = tmp_path / 'm.npz'; save_npz(model, f)
+    real_open = builtins.open
+    def deny(p, *a, **k):
+        if os.fspath(p) == str(f): raise PermissionError(errno.EACCES, 'Permission denied', str(f))
+        return real_open(p, *a, **k)
+    monkeypatch.setattr(builtins, 'open', deny)
+    with pytest.raises(PermissionError, match='load_npz: cannot read .*Permission denied') as e: load_npz(model, f)
+    assert 'damaged' not in str(e.value)
+
+def test_D22_folder_and_device_are_not_no_such_file(tmp_path, model):
+    with pytest.raises(IsADirectoryError, match='is a folder, not a file'): load_npz(model, tmp_path)
+    with pytest.raises(ValueError, match='is not a regular file'): load_npz(model, os.devnull)
+
+# ---------------------------------------------------------------- D18, D22: save_npz
+def test_D18_mode_honours_the_umask(tmp_path, model):
+    for umask, mode in ((0o022, 0o644), (0o027, 0o640)):
+        old = os.umask(umask)
+        try: save_npz(model, tmp_path / f'm{umask:o}.npz')
+        finally: os.umask(old)
+        assert stat.S_IMODE((tmp_path / f'm{umask:o}.npz').stat().st_mode) == mode
+
+def test_D18_replacing_a_file_keeps_its_mode(tmp_path, model):
+    f = tmp_path / 'm.npz'; f.write_bytes(b'old'); f.chmod(0o640)
+    save_npz(model, f)
+    assert stat.S_IMODE(f.stat().st_mode) == 0o640 and zipfile.is_zipfile(f)
+
+def test_D18_symlink_is_written_through(tmp_path, model):
+    real = tmp_path / 'real.npz'; save_npz(MLP(2, [3, 1]), real)
+    link = tmp_path / 'link.npz'; link.symlink_to(real)
+    save_npz(model, link)
+    assert link.is_symlink() and os.readlink(link) == str(real)
+    assert unchanged(load_npz(MLP(2, [3, 1]), real), model.state_dict())
+
+def test_D18_read_only_target_is_refused(tmp_path, model):
+    f = tmp_path / 'm.npz'; f.write_bytes(b'keep me'); f.chmod(0o444)
+    with pytest.raises(PermissionError, match=f"save_npz: {f} is read-only; not replaced"): save_npz(model, f)
+    assert f.read_bytes() == b'keep me' and sorted(os.listdir(tmp_path)) == ['m.npz']
+
+def test_D18_folder_target_is_refused_by_name(tmp_path, model):
+    with pytest.raises(IsADirectoryError, match=f"save_npz: {tmp_path} is a folder"): save_npz(model, tmp_path)
+
+def test_D18_fsync_before_the_rename(tmp_path, model, monkeypatch):
+    calls, fsync, replace = [], os.fsync, os.replace
+    monkeypatch.setattr(os, 'fsync', lambda fd: (calls.append('fsync'), fsync(fd))[1])
+    monkeypatch.setattr(os, 'replace', lambda a, b: (calls.append('replace'), replace(a, b))[1])
+    save_npz(model, tmp_path / 'm.npz')
+    assert calls[:2] == ['fsync', 'replace'] and calls.count('fsync') == 2   # the file, then the folder after the rename
+
+def test_D18_D22_failure_leaves_no_temporary_and_names_the_target(tmp_path, model, monkeypatch):
+    f = tmp_path / 'm.npz'; f.write_bytes(b'old')
+    def disk_full(file, **arrays): file.write(b'partial'); raise OSError(errno.ENOSPC, 'No space left on device')
+    monkeypatch.setattr(np, 'savez', disk_full)
+    with pytest.raises(OSError, match=f"save_npz: cannot write {f}: No space left on device") as e: save_npz(model, f)
+    assert '.tmp' not in str(e.value)
+    assert sorted(os.listdir(tmp_path)) == ['m.npz'] and f.read_bytes() == b'old'
+    with pytest.raises(FileNotFoundError, match=f"save_npz: cannot write {tmp_path}/no/m.npz: the folder .* does not exist") as e:
+        save_npz(model, tmp_path / 'no' / 'm.npz')
+    assert '.tmp' not in str(e.value)
+
+def test_D18_sigkill_mid_write_leaves_nothing_behind(tmp_path):
+    f = tmp_path / 'm.npz'
+    code = f"""
+import os, signal, random, numpy as np
+from backprop_nb.nn import MLP, save_npz
+random.seed(0); m = MLP(2, [3, 1]); save_npz(m, {str(f)!r})
+def killed(file, **arrays): file.write(b'half a file'); file.flush(); os.kill(os.getpid(), signal.SIGKILL)
+np.savez = killed
+save_npz(MLP(2, [3, 1]), {str(f)!r})
+"""
+    r = subprocess.run([sys.executable, '-c', code], env={**os.environ, 'PYTHONPATH': os.pathsep.join(sys.path)}, capture_output=True)
+    assert r.returncode == -signal.SIGKILL, r.stderr
+    assert sorted(os.listdir(tmp_path)) == ['m.npz']                   # no temporary file, named or hidden
+    random.seed(0); want = MLP(2, [3, 1]).state_dict()
+    assert unchanged(load_npz(MLP(2, [3, 1]), f), want)               # the old file, intact
