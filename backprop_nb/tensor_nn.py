@@ -62,6 +62,7 @@ class Linear(Module):
     def forward_batch(self, xs): return self(xs)
     def __repr__(self): return f"Linear(in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None})"
 
+# %% ../nbs/10_tensor_networks.ipynb #cb80fa85
 class _Activation(Module):
     def forward(self, x): return self._fn(_as_tensor(x, float32))
     def forward_batch(self, xs): return self(xs)
@@ -77,6 +78,7 @@ class Sigmoid(_Activation):
     "1 / (1 + exp(-x)) elementwise."
     _fn = staticmethod(Tensor.sigmoid)
 
+# %% ../nbs/10_tensor_networks.ipynb #b9501033
 class Sequential(Module):
     "Modules applied one after the other; they are its attributes `0`, `1`, ... (PyTorch's parameter names)."
     def __init__(self, *modules):
