@@ -206,6 +206,7 @@ def load_state_dict(self: Module, state_dict):
 # %% ../nbs/02_neuron_layer_network.ipynb #06dd765e
 def _save_target(path):
     "The file `save_npz` replaces (symlinks followed) and its stat, or None if it does not exist yet; refuses what it must not replace."
+    if path.endswith(os.sep): raise IsADirectoryError(f"save_npz: {path} names a folder; give a file name")
     real = os.path.realpath(path)
     try: st = os.stat(real)
     except FileNotFoundError: st = None
@@ -303,7 +304,7 @@ def _check_npz(zf, model_sd):
     if twice: raise ValueError(f"entry '{twice[0].removesuffix('.npy')}' appears twice in the archive")
     odd = [i.filename for i in infos if not i.filename.endswith('.npy')]
     if odd: raise ValueError(f"entry '{odd[0]}' is not an array")
-    if not infos: raise ValueError("it holds no arrays")
+    if not infos and model_sd: raise ValueError("it holds no arrays")
     heads = {i.filename[:-4]: (i, *_npy_header(zf, i)) for i in infos}
     _check_names(model_sd, list(heads), 'file')
     for name, (info, shape, dtype, size) in heads.items():

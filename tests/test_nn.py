@@ -442,3 +442,17 @@ save_npz(MLP(2, [3, 1]), {str(f)!r})
     assert sorted(os.listdir(tmp_path)) == ['m.npz']                   # no temporary file, named or hidden
     random.seed(0); want = MLP(2, [3, 1]).state_dict()
     assert unchanged(load_npz(MLP(2, [3, 1]), f), want)               # the old file, intact
+
+def test_probe_round_trips_and_odd_paths(tmp_path):
+    "Beyond the list: compressed and big-endian archives load, a parameterless model round-trips, a FIFO does not block."
+    from backprop_nb.tensor_nn import MLP as TMLP, Sequential, ReLU, manual_seed
+    manual_seed(0); m, m2 = TMLP(3, [4, 2]), TMLP(3, [4, 2])
+    np.savez_compressed(tmp_path / 'c.npz', **m.state_dict()); load_npz(m2, tmp_path / 'c.npz')
+    assert unchanged(m2, m.state_dict())
+    np.savez(tmp_path / 'be.npz', **{k: v.astype('>f8') for k, v in m.state_dict().items()}); load_npz(m2, tmp_path / 'be.npz')
+    assert m2[0].weight.dtype == np.float32 and unchanged(m2, m.state_dict())
+    s = Sequential(ReLU()); save_npz(s, tmp_path / 'empty.npz'); load_npz(s, tmp_path / 'empty.npz')
+    os.mkfifo(tmp_path / 'fifo')
+    with pytest.raises(ValueError, match='not a regular file'): load_npz(m2, tmp_path / 'fifo')
+    with pytest.raises(IsADirectoryError, match='names a folder'): save_npz(m2, f"{tmp_path}/new.npz/")
+    assert not (tmp_path / 'new.npz').exists()
