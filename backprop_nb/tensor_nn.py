@@ -125,7 +125,7 @@ class MLP(Sequential):
         return m
 
 # %% ../nbs/10_tensor_networks.ipynb #fcfdb9af
-from .tensor import _make, _stale, _ones, _row_max
+from .tensor import Op, apply
 
 def _reduction(reduction, fn):
     if reduction not in ('mean', 'sum'): raise ValueError(f"{fn}: reduction must be 'mean' or 'sum', got {reduction!r}")
@@ -141,33 +141,39 @@ def _float_targets(target, shape, dtype, fn):
 def _check_input(x, fn):
     if not isinstance(x, Tensor): raise TypeError(f"{fn}: expected a Tensor of predictions, got {type(x).__name__}")
 
-def _loss_back(out):
-    x = out._parents[0]
-    grad, vx = out._ctx
-    if x._vc[0] != vx: _stale(out, x, vx)
-    g = out.grad                           # the per-element gradient was computed in the forward pass;
-    if g.ndim == 0 and g == 1: x._accumulate(grad)   # backward() seeded 1: no product needed (and `grad` stays ours)
-    else: x._accumulate(grad * g, True)
+def _loss_grad(g, y, x, *params_and_grad):
+    "Every loss's derivative: the per-element gradient, computed by the forward pass (saved last), times g."
+    grad = params_and_grad[-1]
+    return grad if g.ndim == 0 and g == 1 else grad * g   # backward() seeded 1: no product needed
 
+def _mse(x, t, mean):
+    diff = x - t
+    loss = (diff * diff).sum()
+    return (loss / diff.size, diff * (2.0 / diff.size)) if mean else (loss, diff * 2.0)   # ∂/∂x = 2(x - t)/N
+
+def _bce(z, y, mean):
+    e = np.exp(-np.abs(z))
+    loss = (np.maximum(z, 0) - y * z + np.log1p(e)).sum()
+    p = np.where(z >= 0, 1 / (1 + e), e / (1 + e))    # sigmoid(z), without overflow
+    n = z.size if mean else 1
+    return loss / n, (p - y) / n                        # ∂/∂z = σ(z) - y
+
+_mse_op = Op('mse_loss', _mse, _loss_grad, reads=1, ctx=True)
+_bce_op = Op('binary_cross_entropy_with_logits', _bce, _loss_grad, reads=1, ctx=True)
+
+# %% ../nbs/10_tensor_networks.ipynb #16f47e0d
 def mse_loss(input, target, reduction='mean'):
     "Mean (or sum) of (input - target)² over every element, as one node."
     _check_input(input, 'mse_loss'); _reduction(reduction, 'mse_loss')
-    diff = input.data - _float_targets(target, input.shape, input.dtype, 'mse_loss')
-    scale = 2.0 / diff.size if reduction == 'mean' else 2.0
-    loss = (diff * diff).sum()
-    return _make(loss / diff.size if reduction == 'mean' else loss, (input,), 'mse_loss', _loss_back, (diff * scale, input._vc[0]))
+    return apply(_mse_op, (input,), _float_targets(target, input.shape, input.dtype, 'mse_loss'), reduction == 'mean')
 
 def binary_cross_entropy_with_logits(input, target, reduction='mean'):
     "Binary cross-entropy of sigmoid(input) against targets in [0, 1], computed stably, as one node."
     fn = 'binary_cross_entropy_with_logits'
     _check_input(input, fn); _reduction(reduction, fn)
-    z, y = input.data, _float_targets(target, input.shape, input.dtype, fn)
+    y = _float_targets(target, input.shape, input.dtype, fn)
     if ((y < 0) | (y > 1)).any() or np.isnan(y).any(): raise ValueError(f"{fn}: targets must be in [0, 1], got values from {y.min()} to {y.max()}")
-    e = np.exp(-np.abs(z))
-    loss = (np.maximum(z, 0) - y * z + np.log1p(e)).sum()
-    p = np.where(z >= 0, 1 / (1 + e), e / (1 + e))   # sigmoid(z), without overflow
-    n = z.size if reduction == 'mean' else 1
-    return _make(loss / n, (input,), fn, _loss_back, ((p - y) / n, input._vc[0]))
+    return apply(_bce_op, (input,), y, reduction == 'mean')
 
 def cross_entropy(input, target, reduction='mean'):
     "Multi-class cross-entropy of logits (batch, classes) against integer class indices, as one node."
@@ -181,22 +187,35 @@ def cross_entropy(input, target, reduction='mean'):
     if t.dtype.kind not in 'iu': raise TypeError(f"cross_entropy: targets must be integer class indices, got dtype {t.dtype}")
     if t.shape == (n, 1): t = t.reshape(n)
     if t.shape != (n,): raise ValueError(f"cross_entropy: {n} examples but targets of shape {t.shape}")
+    return apply(_ce_op, (input,), _class_indices(t, k), reduction == 'mean')
+
+# %% ../nbs/10_tensor_networks.ipynb #ee52a2f0
+from .tensor import rowmax, rowsum
+
+def _class_indices(t, k):
+    "Integer targets `t` as native indices, checked to be classes 0..k-1 with one comparison."
     given, t = t, t.astype(np.intp, copy=False)        # native index integers (no copy for the usual int64)
-    if n and t.view(np.uintp).max() >= k:              # read as unsigned, a negative is huge: one test for both ends
+    if len(t) and t.view(np.uintp).max() >= k:         # read as unsigned, a negative is huge: one test for both ends
         raise ValueError(f"cross_entropy: targets must be class indices in 0..{k - 1}, got values from {given.min()} to {given.max()}")
-    x = input.data
-    z = np.subtract(x, _row_max(x), order='C')         # rows shifted so their largest logit is 0;
+    return t
+
+def _cross_entropy(x, t, mean):
+    "The loss, and its gradient softmax - one-hot, in few passes over memory."
+    n, k = x.shape
+    z = np.subtract(x, rowmax(x), order='C')          # rows shifted so their largest logit is 0;
                                                        # C order, so that z.ravel() below is a view, never a copy
     at = np.arange(0, n * k, k) + t                    # where each row's target sits in the flattened z
     picked = z.ravel()[at]
     e = np.exp(z, out=z)                               # z is ours and no longer needed: reuse its memory
-    s = e @ _ones(k, e.dtype)                          # row sums (a product with ones: faster than .sum(axis=1))
+    s = rowsum(e)
     loss = (np.log(s) - picked).sum()
     unit = 1
-    if reduction == 'mean': loss, unit = loss / n, 1 / max(n, 1); s *= n   # divide by n once, in the small array
+    if mean: loss, unit = loss / n, 1 / max(n, 1); s *= n   # divide by n once, in the small array
     grad = np.divide(e, s[:, None], out=e)             # softmax (over n for the mean) ...
     grad.ravel()[at] -= unit                           # ... minus the one-hot target
-    return _make(loss, (input,), fn, _loss_back, (grad, input._vc[0]))
+    return loss, grad
+
+_ce_op = Op('cross_entropy', _cross_entropy, _loss_grad, reads=1, ctx=True)
 
 # %% ../nbs/10_tensor_networks.ipynb #0d0874d8
 from .losses import _pm1_labels

@@ -334,7 +334,7 @@ def main(argv=None):
         print(f"| {name} | {t[0]:.1f} | {t[1]:.1f} | {t[2]:.1f} | {t[3]:.1f} | {t.sum():.1f} |", flush=True)
 
     (a, pa, na), (b, pb, nb) = mem[min(mem)], mem[max(mem)]
-    print(f"\n## Memory: backprop_nb, digits MLP, Adam, batch 32\n")
+    print("\n## Memory: backprop_nb, digits MLP, Adam, batch 32\n")
     print("| after step | resident MB | peak MB (ru_maxrss) |\n|---:|---:|---:|")
     print(f"| {min(mem)} | {a:.1f} | {pa:.1f} |\n| {max(mem)} | {b:.1f} | {pb:.1f} |")
     print(f"\ngrowth from step {min(mem)} to {max(mem)}: {b - a:+.2f} MB resident, {pb - pa:+.2f} MB peak; "

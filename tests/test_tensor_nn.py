@@ -10,7 +10,7 @@ from layout import LAYOUTS, laid_out
 import backprop_nb.nn as nn
 import backprop_nb.losses as losses
 from backprop_nb.tensor import Tensor, no_grad
-from backprop_nb.tensor_nn import (Linear, ReLU, Tanh, Sigmoid, Sequential, MLP, manual_seed, calculate_gain,
+from backprop_nb.tensor_nn import (Linear, Tanh, Sigmoid, Sequential, MLP, manual_seed, calculate_gain,
                                    kaiming_uniform_, xavier_uniform_, mse_loss, cross_entropy,
                                    binary_cross_entropy_with_logits, hinge_loss)
 from backprop_nb.autograd import Value, gradcheck
