@@ -57,6 +57,7 @@ def make_spirals(n=100, classes=3, noise=0.2, turns=0.75, seed=0):
         arms.append(r[:, None] * np.stack([np.cos(angle), np.sin(angle)], axis=1))
     return _finish(rng, np.concatenate(arms), np.repeat(np.arange(classes), sizes), 0.0)
 
+# %% ../nbs/05_data.ipynb #0b49c70c
 def make_xor(n=100, noise=0.05, seed=0):
     "Uniform points in [-1, 1]^2; class 1 where exactly one coordinate is positive. `noise` moves points after labelling."
     n, noise = check_int('make_xor', 'n', n, low=1), check_number('make_xor', 'noise', noise, low=0.0)
