@@ -126,6 +126,7 @@ def check_int(fn, name, value, low=None, high=None):
         raise ValueError(f"{fn}: {name} must be {want}, got {v}")
     return v
 
+# %% ../nbs/00_derivatives.ipynb #c9800d9b
 def check_number(fn, name, value, low=None, high=None, low_open=False, high_open=False, finite=True):
     """`value` as a `float`, or an error naming the function `fn`, the parameter `name` and `value`.
 
