@@ -138,3 +138,36 @@ def test_load_digits_without_scikit_learn_names_the_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, 'sklearn.datasets', None)
     with pytest.raises(ImportError, match=re.escape("load_digits needs scikit-learn: pip install 'backprop_nb[datasets]'")):
         load_digits()
+
+# ---------------------------------------------------------------- the plain training loop at the end of chapter 5
+def _plain_loop(epochs):
+    import random
+    from backprop_nb.nn import MLP
+    from backprop_nb.losses import hinge_loss
+    from backprop_nb.optim import SGD
+    X, y = make_moons(100, noise=0.1, seed=0)
+    (Xt, yt), _ = train_valid_split(X, y, valid_frac=0.2, seed=0)
+    random.seed(0)
+    model = MLP(2, [16, 16, 1])
+    opt, dl, losses = SGD(model.parameters(), lr=0.1, momentum=0.9), DataLoader(Xt, yt, batch_size=16, seed=0), []
+    for _ in range(epochs):
+        for xb, yb in dl:
+            loss = hinge_loss(model.forward_batch(xb), yb)
+            opt.zero_grad(); loss.backward(); opt.step()
+            losses.append(loss.data)
+    return losses
+
+def test_plain_loop_learns_and_the_trainer_is_that_loop():
+    import random
+    from backprop_nb.nn import MLP
+    from backprop_nb.losses import hinge_loss
+    from backprop_nb.optim import SGD
+    from backprop_nb.trainer import Trainer
+    losses = _plain_loop(6)
+    assert len(losses) == 30 and np.mean(losses[-5:]) < np.mean(losses[:5]) / 1.5
+    X, y = make_moons(100, noise=0.1, seed=0)
+    (Xt, yt), _ = train_valid_split(X, y, valid_frac=0.2, seed=0)
+    random.seed(0)
+    model = MLP(2, [16, 16, 1])
+    h = Trainer(model, hinge_loss, SGD(model.parameters(), lr=0.1, momentum=0.9), DataLoader(Xt, yt, batch_size=16, seed=0)).fit(6)
+    assert h.steps['loss'] == losses        # chapter 6's Trainer runs exactly chapter 5's loop, step for step
