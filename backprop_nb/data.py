@@ -7,22 +7,14 @@ __all__ = ['DATASETS', 'make_moons', 'make_circles', 'make_spirals', 'make_xor',
            'train_valid_split', 'DataLoader']
 
 # %% ../nbs/05_data.ipynb #d675081b
-import math
-from numbers import Integral, Real
+from numbers import Integral
 import numpy as np
+from .derivatives import check_int, check_number
 
 # %% ../nbs/05_data.ipynb #52a7765d
-def _check_count(fn, name, n, minimum=1):
-    if isinstance(n, bool) or not isinstance(n, Integral):
-        raise TypeError(f"{fn}: {name} must be an integer, got {type(n).__name__} {n!r:.40}")
-    if n < minimum: raise ValueError(f"{fn}: {name} must be at least {minimum}, got {n}")
-    return int(n)
-
-def _check_noise(fn, noise, name='noise'):
-    if isinstance(noise, bool) or not isinstance(noise, Real):
-        raise TypeError(f"{fn}: {name} must be a number, got {type(noise).__name__}")
-    if not noise >= 0 or math.isinf(noise): raise ValueError(f"{fn}: {name} must be finite and >= 0, got {noise}")
-    return float(noise)
+def _split(n, k):
+    "Sizes of k classes that add up to n, as equal as possible."
+    return [n // k + (i < n % k) for i in range(k)]
 
 def _finish(rng, X, y, noise):
     "Add Gaussian noise, then shuffle, so that the classes are not in blocks."
@@ -30,14 +22,9 @@ def _finish(rng, X, y, noise):
     order = rng.permutation(len(y))
     return X[order].astype(np.float64), y[order].astype(np.int64)
 
-def _split(n, k):
-    "Sizes of k classes that add up to n, as equal as possible."
-    return [n // k + (i < n % k) for i in range(k)]
-
-# %% ../nbs/05_data.ipynb #74e6aff9
 def make_moons(n=100, noise=0.1, seed=0):
     "Two interleaving half circles: `n` points, Gaussian `noise` (std), classes 0 (upper) and 1 (lower)."
-    n = _check_count('make_moons', 'n', n, 2); noise = _check_noise('make_moons', noise)
+    n, noise = check_int('make_moons', 'n', n, low=2), check_number('make_moons', 'noise', noise, low=0.0)
     rng = np.random.default_rng(seed)
     n0, n1 = _split(n, 2)
     t0, t1 = np.linspace(0, np.pi, n0), np.linspace(0, np.pi, n1)
@@ -48,8 +35,9 @@ def make_moons(n=100, noise=0.1, seed=0):
 # %% ../nbs/05_data.ipynb #32015382
 def make_circles(n=100, noise=0.05, factor=0.5, seed=0):
     "A circle of radius `factor` (class 1) inside one of radius 1 (class 0)."
-    n = _check_count('make_circles', 'n', n, 2); noise = _check_noise('make_circles', noise)
-    if not 0 < factor < 1: raise ValueError(f"make_circles: factor must be between 0 and 1, got {factor}")
+    fn = 'make_circles'
+    n, noise = check_int(fn, 'n', n, low=2), check_number(fn, 'noise', noise, low=0.0)
+    factor = check_number(fn, 'factor', factor, 0.0, 1.0, low_open=True, high_open=True)
     rng = np.random.default_rng(seed)
     n0, n1 = _split(n, 2)
     ring = lambda m, r: r * np.stack([np.cos(a := np.linspace(0, 2 * np.pi, m, endpoint=False)), np.sin(a)], axis=1)
@@ -58,8 +46,8 @@ def make_circles(n=100, noise=0.05, factor=0.5, seed=0):
 def make_spirals(n=100, classes=3, noise=0.2, turns=0.75, seed=0):
     "`classes` spiral arms from the centre outwards, each `turns` turns long; `noise` jitters the angle (radians)."
     fn = 'make_spirals'
-    classes = _check_count(fn, 'classes', classes, 2); n = _check_count(fn, 'n', n, classes)
-    noise = _check_noise(fn, noise)
+    classes = check_int(fn, 'classes', classes, low=2); n = check_int(fn, 'n', n, low=classes)
+    noise, turns = check_number(fn, 'noise', noise, low=0.0), check_number(fn, 'turns', turns)
     rng = np.random.default_rng(seed)
     sizes = _split(n, classes)
     arms = []
@@ -69,9 +57,10 @@ def make_spirals(n=100, classes=3, noise=0.2, turns=0.75, seed=0):
         arms.append(r[:, None] * np.stack([np.cos(angle), np.sin(angle)], axis=1))
     return _finish(rng, np.concatenate(arms), np.repeat(np.arange(classes), sizes), 0.0)
 
+# %% ../nbs/05_data.ipynb #0b49c70c
 def make_xor(n=100, noise=0.05, seed=0):
     "Uniform points in [-1, 1]^2; class 1 where exactly one coordinate is positive. `noise` moves points after labelling."
-    n = _check_count('make_xor', 'n', n, 1); noise = _check_noise('make_xor', noise)
+    n, noise = check_int('make_xor', 'n', n, low=1), check_number('make_xor', 'noise', noise, low=0.0)
     rng = np.random.default_rng(seed)
     X = rng.uniform(-1, 1, size=(n, 2))
     return _finish(rng, X, ((X[:, 0] > 0) != (X[:, 1] > 0)).astype(np.int64), noise)
@@ -80,14 +69,14 @@ def make_blobs(n=100, centers=3, noise=0.5, seed=0):
     "Gaussian clouds, one per class, with standard deviation `noise`; `centers` is a count (spaced on a circle of radius 2) or a (k, 2) array."
     fn = 'make_blobs'
     if isinstance(centers, Integral) and not isinstance(centers, bool):
-        k = _check_count(fn, 'centers', centers, 1)
+        k = check_int(fn, 'centers', centers, low=1)
         a = 2 * np.pi * np.arange(k) / k
         centers = 2.0 * np.stack([np.cos(a), np.sin(a)], axis=1)
     else:
         centers = np.asarray(centers, dtype=np.float64)
         if centers.ndim != 2 or centers.shape[1] != 2 or len(centers) == 0:
             raise ValueError(f"make_blobs: centers must be a count or an array of shape (k, 2), got shape {centers.shape}")
-    n = _check_count(fn, 'n', n, len(centers)); noise = _check_noise(fn, noise)
+    n, noise = check_int(fn, 'n', n, low=len(centers)), check_number(fn, 'noise', noise, low=0.0)
     rng = np.random.default_rng(seed)
     sizes = _split(n, len(centers))
     return _finish(rng, np.repeat(centers, sizes, axis=0), np.repeat(np.arange(len(centers)), sizes), noise)
@@ -123,8 +112,7 @@ def _check_xy(fn, X, y):
 def train_valid_split(X, y, valid_frac=0.2, seed=0):
     "Shuffle, then hold back `valid_frac` of the samples: returns `(X_train, y_train), (X_valid, y_valid)`."
     X, y = _check_xy('train_valid_split', X, y)
-    if isinstance(valid_frac, bool) or not isinstance(valid_frac, Real) or not 0 <= valid_frac < 1:
-        raise ValueError(f"train_valid_split: valid_frac must be a number in [0, 1), got {valid_frac!r}")
+    valid_frac = check_number('train_valid_split', 'valid_frac', valid_frac, 0.0, 1.0, high_open=True)
     n_valid = int(round(len(y) * valid_frac))
     if len(y) - n_valid < 1: raise ValueError(f"train_valid_split: {len(y)} samples leave none for training with valid_frac={valid_frac}")
     order = np.random.default_rng(seed).permutation(len(y))
@@ -136,7 +124,7 @@ class DataLoader:
     "Iterate over `(X_batch, y_batch)` mini-batches; each `for` loop over it is one epoch."
     def __init__(self, X, y, batch_size=32, shuffle=True, drop_last=False, seed=0):
         self.X, self.y = _check_xy('DataLoader', X, y)
-        self.batch_size = _check_count('DataLoader', 'batch_size', batch_size, 1)
+        self.batch_size = check_int('DataLoader', 'batch_size', batch_size, low=1)
         self.shuffle, self.drop_last = bool(shuffle), bool(drop_last)
         self.rng = np.random.default_rng(seed)
 

@@ -107,20 +107,15 @@ class AdamW(Adam):
         super().__init__(params, lr, betas, eps, weight_decay)
 
 # %% ../nbs/04_gradient_descent.ipynb #8b19412c
+from .derivatives import check_int, check_number
+
 class Schedule:
     "A learning-rate schedule: `sched(step) -> lr`, step counted from 0; readable repr."
     def __init__(self, name, fn, **args): self.name, self._fn, self.args = name, fn, args
-    def __call__(self, step):
-        if isinstance(step, bool) or not isinstance(step, (int, np.integer)): raise TypeError(f"{self.name}: step must be an int, got {type(step).__name__}")
-        if step < 0: raise ValueError(f"{self.name}: step must be >= 0, got {step}")
-        return float(self._fn(int(step), **self.args))
+    def __call__(self, step): return float(self._fn(check_int(self.name, 'step', step, low=0), **self.args))
     def __repr__(self): return f"{self.name}({', '.join(f'{k}={v!r}' for k, v in self.args.items())})"
 
-def _steps(fn, name, n, low=1):
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)): raise TypeError(f"{fn}: {name} must be an int, got {type(n).__name__}")
-    if n < low: raise ValueError(f"{fn}: {name} must be at least {low}, got {n}")
-    return int(n)
-
+# %% ../nbs/04_gradient_descent.ipynb #cda0119f
 def _cos_anneal(start, end, pct): return end + (start - end) / 2.0 * (math.cos(math.pi * pct) + 1)
 
 def _constant(t, lr): return lr
@@ -128,6 +123,36 @@ def _step(t, lr, step_size, gamma): return lr * gamma ** (t // step_size)
 def _exponential(t, lr, gamma): return lr * gamma ** t
 def _linear(t, lr, total_steps, end_lr): return lr + (end_lr - lr) * t / total_steps if t < total_steps else end_lr
 def _cosine(t, lr, total_steps, min_lr): return _cos_anneal(lr, min_lr, min(t, total_steps) / total_steps)
+
+# %% ../nbs/04_gradient_descent.ipynb #4e95d329
+def constant_lr(lr):
+    "The same learning rate at every step."
+    return Schedule('constant_lr', _constant, lr=check_number('constant_lr', 'lr', lr, low=0.0))
+
+def step_lr(lr, step_size, gamma=0.1):
+    "lr * gamma ** (step // step_size): drops by a factor gamma every step_size steps (PyTorch's StepLR)."
+    fn = 'step_lr'
+    return Schedule(fn, _step, lr=check_number(fn, 'lr', lr, low=0.0), step_size=check_int(fn, 'step_size', step_size, low=1),
+                    gamma=check_number(fn, 'gamma', gamma, low=0.0))
+
+def exponential_lr(lr, gamma):
+    "lr * gamma ** step (PyTorch's ExponentialLR)."
+    fn = 'exponential_lr'
+    return Schedule(fn, _exponential, lr=check_number(fn, 'lr', lr, low=0.0), gamma=check_number(fn, 'gamma', gamma, low=0.0))
+
+def linear_lr(lr, total_steps, end_lr=0.0):
+    "From lr in a straight line to end_lr at total_steps, then end_lr."
+    fn = 'linear_lr'
+    return Schedule(fn, _linear, lr=check_number(fn, 'lr', lr, low=0.0), total_steps=check_int(fn, 'total_steps', total_steps, low=1),
+                    end_lr=check_number(fn, 'end_lr', end_lr, low=0.0))
+
+def cosine_lr(lr, total_steps, min_lr=0.0):
+    "Half a cosine from lr down to min_lr at total_steps (PyTorch's CosineAnnealingLR up to total_steps), then min_lr."
+    fn = 'cosine_lr'
+    return Schedule(fn, _cosine, lr=check_number(fn, 'lr', lr, low=0.0), total_steps=check_int(fn, 'total_steps', total_steps, low=1),
+                    min_lr=check_number(fn, 'min_lr', min_lr, low=0.0))
+
+# %% ../nbs/04_gradient_descent.ipynb #34291475
 def _one_cycle(t, max_lr, total_steps, pct_start, div_factor, final_div_factor):
     start_lr = max_lr / div_factor
     end_lr = start_lr / final_div_factor
@@ -135,44 +160,23 @@ def _one_cycle(t, max_lr, total_steps, pct_start, div_factor, final_div_factor):
     if t <= up_end: return _cos_anneal(start_lr, max_lr, t / up_end)
     return _cos_anneal(max_lr, end_lr, (t - up_end) / (total_steps - 1 - up_end))
 
-def constant_lr(lr):
-    "The same learning rate at every step."
-    return Schedule('constant_lr', _constant, lr=_number('constant_lr', 'lr', lr))
-
-def step_lr(lr, step_size, gamma=0.1):
-    "lr * gamma ** (step // step_size): drops by a factor gamma every step_size steps (PyTorch's StepLR)."
-    return Schedule('step_lr', _step, lr=_number('step_lr', 'lr', lr), step_size=_steps('step_lr', 'step_size', step_size),
-                    gamma=_number('step_lr', 'gamma', gamma))
-
-def exponential_lr(lr, gamma):
-    "lr * gamma ** step (PyTorch's ExponentialLR)."
-    return Schedule('exponential_lr', _exponential, lr=_number('exponential_lr', 'lr', lr), gamma=_number('exponential_lr', 'gamma', gamma))
-
-def linear_lr(lr, total_steps, end_lr=0.0):
-    "From lr in a straight line to end_lr at total_steps, then end_lr."
-    return Schedule('linear_lr', _linear, lr=_number('linear_lr', 'lr', lr), total_steps=_steps('linear_lr', 'total_steps', total_steps),
-                    end_lr=_number('linear_lr', 'end_lr', end_lr))
-
-def cosine_lr(lr, total_steps, min_lr=0.0):
-    "Half a cosine from lr down to min_lr at total_steps (PyTorch's CosineAnnealingLR), then min_lr."
-    return Schedule('cosine_lr', _cosine, lr=_number('cosine_lr', 'lr', lr), total_steps=_steps('cosine_lr', 'total_steps', total_steps),
-                    min_lr=_number('cosine_lr', 'min_lr', min_lr))
-
 def one_cycle_lr(max_lr, total_steps, pct_start=0.25, div_factor=25.0, final_div_factor=1e4):
     "Warm up from max_lr/div_factor to max_lr over pct_start of the steps, then anneal to almost 0 (PyTorch's OneCycleLR)."
     fn = 'one_cycle_lr'
-    total_steps = _steps(fn, 'total_steps', total_steps, low=2)
-    pct_start = _number(fn, 'pct_start', pct_start, 0.0, 1.0)
+    total_steps = check_int(fn, 'total_steps', total_steps, low=2)
+    pct_start = check_number(fn, 'pct_start', pct_start, 0.0, 1.0)
     if not 2 <= pct_start * total_steps < total_steps:  # at least one step up, at least one down
         raise ValueError(f"{fn}: pct_start={pct_start} leaves no room for warm-up and annealing in {total_steps} steps")
-    return Schedule(fn, _one_cycle, max_lr=_number(fn, 'max_lr', max_lr), total_steps=total_steps, pct_start=pct_start,
-                    div_factor=_number(fn, 'div_factor', div_factor, 1.0), final_div_factor=_number(fn, 'final_div_factor', final_div_factor, 1.0))
+    return Schedule(fn, _one_cycle, max_lr=check_number(fn, 'max_lr', max_lr, low=0.0), total_steps=total_steps, pct_start=pct_start,
+                    div_factor=check_number(fn, 'div_factor', div_factor, low=1.0),
+                    final_div_factor=check_number(fn, 'final_div_factor', final_div_factor, low=1.0))
 
+# %% ../nbs/04_gradient_descent.ipynb #4a1ab01f
 SCHEDULES = ('constant', 'step', 'exponential', 'linear', 'cosine', 'onecycle')
 
 def get_schedule(name, lr, total_steps):
     "A schedule by name (constant|step|exponential|linear|cosine|onecycle), with defaults that fit `total_steps`."
-    total_steps = _steps('get_schedule', 'total_steps', total_steps)
+    total_steps = check_int('get_schedule', 'total_steps', total_steps, low=1)
     if name == 'constant': return constant_lr(lr)
     if name == 'step': return step_lr(lr, max(1, total_steps // 3), 0.1)
     if name == 'exponential': return exponential_lr(lr, 0.01 ** (1 / total_steps))  # down to 1% at the end

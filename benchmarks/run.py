@@ -1,7 +1,7 @@
 """`make bench`: every benchmark, each printing its figures next to its peers measured in the same run.
 
     python benchmarks/run.py                 # all of them (micrograd's demo alone takes ~3 minutes)
-    python benchmarks/run.py graph_speed     # just the ones named
+    python benchmarks/run.py graph_speed     # just the ones named (BENCHMARKS below lists them)
 
 Speed is measured here, never asserted in tests. With 2 cores any other busy process distorts
 the figures, so numeric libraries are pinned to 1 thread and the load average is printed.
@@ -12,7 +12,7 @@ for var in ('OMP_NUM_THREADS', 'OPENBLAS_NUM_THREADS', 'MKL_NUM_THREADS'): os.en
 here = Path(__file__).parent
 sys.path.insert(0, str(here))
 
-BENCHMARKS = ['graph_speed', 'micrograd_demo', 'tensor_speed', 'widget_speed']
+BENCHMARKS = ['graph_speed', 'micrograd_demo', 'gc_share', 'tensor_speed', 'numpy_tricks', 'malloc_spread', 'digits_accuracy', 'widget_speed']
 
 def main(names=None):
     names = names or [n for n in BENCHMARKS if (here / f'{n}.py').exists()]

@@ -44,11 +44,16 @@ def test_all_generators_take_n_noise_seed():
     (lambda: make_moons(n=1.5), TypeError, "make_moons: n must be an integer, got float"),
     (lambda: make_moons(n=True), TypeError, "n must be an integer, got bool"),
     (lambda: make_moons(n=1), ValueError, "n must be at least 2"),
-    (lambda: make_xor(noise=float('nan')), ValueError, "noise must be finite and >= 0"),
+    (lambda: make_xor(noise=float('nan')), ValueError, "make_xor: noise must be in [0.0, inf), got nan"),   # was "finite and >= 0"
+    (lambda: make_xor(noise=float('inf')), ValueError, "make_xor: noise must be in [0.0, inf), got inf"),
     (lambda: make_xor(noise='lots'), TypeError, "noise must be a number"),
     (lambda: make_spirals(n=2, classes=3), ValueError, "n must be at least 3"),
     (lambda: make_spirals(classes=1), ValueError, "classes must be at least 2"),
-    (lambda: make_circles(factor=1.0), ValueError, "factor must be between 0 and 1"),
+    (lambda: make_circles(factor=1.0), ValueError, "make_circles: factor must be in (0.0, 1.0), got 1.0"),   # was "between 0 and 1"
+    (lambda: make_circles(factor='big'), TypeError, "make_circles: factor must be a number, got str"),
+    (lambda: make_spirals(turns=None), TypeError, "make_spirals: turns must be a number, got NoneType"),
+    (lambda: make_blobs(centers=2.5), ValueError, "shape (k, 2)"),
+    (lambda: make_blobs(n=2, centers=3), ValueError, "make_blobs: n must be at least 3, got 2"),
     (lambda: make_blobs(centers=np.zeros((3, 3))), ValueError, "shape (k, 2)"),
     (lambda: make_dataset('digits'), ValueError, "unknown dataset 'digits'"),
 ])
@@ -69,8 +74,11 @@ def test_split_is_a_partition(n, frac, seed):
 
 def test_split_errors():
     X, y = np.zeros((4, 2)), np.zeros(4)
-    for bad in (1.0, -0.1, 'x', True):
-        with pytest.raises(ValueError, match='valid_frac must be a number in'): train_valid_split(X, y, valid_frac=bad)
+    for bad in (1.0, -0.1, float('nan')):   # a value out of range is a ValueError ...
+        with pytest.raises(ValueError, match=re.escape('train_valid_split: valid_frac must be in [0.0, 1.0), got')):
+            train_valid_split(X, y, valid_frac=bad)
+    for bad in ('x', True, None):           # ... the wrong kind of thing a TypeError (both were ValueErrors)
+        with pytest.raises(TypeError, match='train_valid_split: valid_frac must be a number, got'): train_valid_split(X, y, valid_frac=bad)
     with pytest.raises(ValueError, match='X has 4 rows but y has 3'): train_valid_split(X, y[:3])
     with pytest.raises(ValueError, match='leave none for training'): train_valid_split(X[:1], y[:1], valid_frac=0.6)
 
@@ -108,6 +116,8 @@ def test_loader_errors():
     X, y = np.zeros((5, 2)), np.zeros(5)
     with pytest.raises(ValueError, match='batch_size must be at least 1'): DataLoader(X, y, batch_size=0)
     with pytest.raises(TypeError, match='batch_size must be an integer'): DataLoader(X, y, batch_size=2.5)
+    with pytest.raises(TypeError, match='DataLoader: batch_size must be an integer, got bool'): DataLoader(X, y, batch_size=True)
+    assert DataLoader(X, y, batch_size=np.int64(2)).batch_size == 2
     with pytest.raises(ValueError, match='X has 5 rows but y has 4'): DataLoader(X, y[:4])
 
 # ---------------------------------------------------------------- scikit-learn's handwritten digits (the optional [datasets] extra)
@@ -128,3 +138,36 @@ def test_load_digits_without_scikit_learn_names_the_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, 'sklearn.datasets', None)
     with pytest.raises(ImportError, match=re.escape("load_digits needs scikit-learn: pip install 'backprop_nb[datasets]'")):
         load_digits()
+
+# ---------------------------------------------------------------- the plain training loop at the end of chapter 5
+def _plain_loop(epochs):
+    import random
+    from backprop_nb.nn import MLP
+    from backprop_nb.losses import hinge_loss
+    from backprop_nb.optim import SGD
+    X, y = make_moons(100, noise=0.1, seed=0)
+    (Xt, yt), _ = train_valid_split(X, y, valid_frac=0.2, seed=0)
+    random.seed(0)
+    model = MLP(2, [16, 16, 1])
+    opt, dl, losses = SGD(model.parameters(), lr=0.1, momentum=0.9), DataLoader(Xt, yt, batch_size=16, seed=0), []
+    for _ in range(epochs):
+        for xb, yb in dl:
+            loss = hinge_loss(model.forward_batch(xb), yb)
+            opt.zero_grad(); loss.backward(); opt.step()
+            losses.append(loss.data)
+    return losses
+
+def test_plain_loop_learns_and_the_trainer_is_that_loop():
+    import random
+    from backprop_nb.nn import MLP
+    from backprop_nb.losses import hinge_loss
+    from backprop_nb.optim import SGD
+    from backprop_nb.trainer import Trainer
+    losses = _plain_loop(6)
+    assert len(losses) == 30 and np.mean(losses[-5:]) < np.mean(losses[:5]) / 1.5
+    X, y = make_moons(100, noise=0.1, seed=0)
+    (Xt, yt), _ = train_valid_split(X, y, valid_frac=0.2, seed=0)
+    random.seed(0)
+    model = MLP(2, [16, 16, 1])
+    h = Trainer(model, hinge_loss, SGD(model.parameters(), lr=0.1, momentum=0.9), DataLoader(Xt, yt, batch_size=16, seed=0)).fit(6)
+    assert h.steps['loss'] == losses        # chapter 6's Trainer runs exactly chapter 5's loop, step for step

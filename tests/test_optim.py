@@ -1,5 +1,5 @@
 "Optimizers and schedules: PyTorch's update rules and schedule formulas, on Value and array parameters."
-import math
+import inspect, math, re
 import numpy as np
 import pytest
 import torch
@@ -160,7 +160,12 @@ def test_every_named_schedule_decays_and_stays_positive(name, lr, T):
 def test_schedule_errors():
     with pytest.raises(ValueError, match='unknown schedule'): get_schedule('warmup', 0.1, 10)
     with pytest.raises(TypeError, match='step must be an int'): constant_lr(0.1)(1.5)
-    with pytest.raises(ValueError, match='step must be >= 0'): constant_lr(0.1)(-1)
+    with pytest.raises(ValueError, match='constant_lr: step must be at least 0, got -1'): constant_lr(0.1)(-1)  # was 'step must be >= 0'
+    with pytest.raises(TypeError, match='step must be an integer, got bool'): constant_lr(0.1)(True)
+    with pytest.raises(TypeError, match='step_lr: step_size must be an integer, got float'): step_lr(0.1, 2.0)
+    with pytest.raises(ValueError, match=re.escape('one_cycle_lr: pct_start must be in [0.0, 1.0], got 1.5')): one_cycle_lr(0.1, 10, pct_start=1.5)
+    with pytest.raises(ValueError, match=re.escape('cosine_lr: min_lr must be in [0.0, inf), got inf')): cosine_lr(0.1, 10, min_lr=math.inf)
+    with pytest.raises(TypeError, match='exponential_lr: gamma must be a number, got str'): exponential_lr(0.1, '0.9')
     with pytest.raises(ValueError, match='total_steps must be at least 1'): cosine_lr(0.1, 0)
     with pytest.raises(ValueError, match='leaves no room'): one_cycle_lr(0.1, 3, pct_start=0.1)
     with pytest.raises(ValueError, match='lr must be in'): linear_lr(-0.1, 10)
@@ -170,3 +175,35 @@ def test_plot_schedules():
     lines = fig.axes[0].get_lines()
     assert len(lines) == 6 and len(lines[0].get_xdata()) == 50
     assert len(plot_schedules(cosine_lr(0.1, 10), 10).axes[0].get_lines()) == 1
+
+# ---------------------------------------------------------------- where our schedules and PyTorch's differ (chapter 4 says so)
+def test_linear_lr_is_torch_linearlr_with_factors_whose_defaults_warm_up():
+    ours = linear_lr(0.4, 30, end_lr=0.1)
+    theirs = torch_lrs(lambda o: S.LinearLR(o, start_factor=1.0, end_factor=0.1 / 0.4, total_iters=30), 0.4, 45)
+    np.testing.assert_allclose([ours(t) for t in range(45)], theirs, rtol=1e-9, atol=1e-15)
+    default = torch_lrs(lambda o: S.LinearLR(o), 0.3, 10)         # start_factor=1/3, end_factor=1.0, total_iters=5
+    assert default[0] == pytest.approx(0.1) and default[-1] == pytest.approx(0.3) and default[0] < default[-1]
+
+def test_torch_constantlr_is_a_temporary_factor_not_our_constant():
+    theirs = torch_lrs(lambda o: S.ConstantLR(o), 0.3, 8)           # factor=1/3 for total_iters=5 steps, then the lr
+    np.testing.assert_allclose(theirs, [0.1] * 5 + [0.3] * 3, rtol=1e-12)
+    assert [constant_lr(0.3)(t) for t in range(8)] == [0.3] * 8
+
+def test_cosine_matches_torch_up_to_total_steps_then_holds():
+    ours, theirs = cosine_lr(0.3, 20, min_lr=0.01), torch_lrs(lambda o: S.CosineAnnealingLR(o, 20, eta_min=0.01), 0.3, 30)
+    np.testing.assert_allclose([ours(t) for t in range(21)], theirs[:21], rtol=1e-9, atol=1e-15)
+    assert theirs[-1] > theirs[20] + 0.01                           # PyTorch's cosine rises again past T_max ...
+    assert [ours(t) for t in range(20, 30)] == [0.01] * 10           # ... ours keeps min_lr
+
+def test_one_cycle_pct_start_default_differs_from_torch():
+    assert inspect.signature(one_cycle_lr).parameters['pct_start'].default == 0.25
+    assert inspect.signature(S.OneCycleLR).parameters['pct_start'].default == 0.3
+    ours = one_cycle_lr(0.8, 50, pct_start=0.3)                      # the same when told the same
+    theirs = torch_lrs(lambda o: S.OneCycleLR(o, 0.8, total_steps=50, cycle_momentum=False), 0.8, 50)
+    np.testing.assert_allclose([ours(t) for t in range(50)], theirs, rtol=1e-9, atol=1e-15)
+    assert not np.allclose([one_cycle_lr(0.8, 50)(t) for t in range(50)], theirs)   # but not by default
+    opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.8)
+    sched = S.OneCycleLR(opt, 0.8, total_steps=5, cycle_momentum=False)
+    for _ in range(5): opt.step(); sched.step()
+    with pytest.raises(ValueError, match='total steps'): opt.step(); sched.step()   # PyTorch refuses to go past total_steps ...
+    assert one_cycle_lr(0.8, 8)(100) == one_cycle_lr(0.8, 8)(7)      # ... ours holds its final value
