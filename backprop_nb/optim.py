@@ -24,6 +24,8 @@ def _copy(g): return g.copy() if isinstance(g, np.ndarray) else g
 
 class Optimizer:
     "Holds the parameters and the learning rate; subclasses define `step()`."
+    _buffers = {}   # PyTorch's name of a per-parameter buffer -> the attribute holding the list of them
+
     def __init__(self, params, lr):
         name = type(self).__name__
         self.params = list(params)
@@ -38,12 +40,15 @@ class Optimizer:
         "Clear every parameter's gradient (a Value's to 0.0; an array gradient to None, as in PyTorch)."
         for p in self.params: _zero_grad_(p)
 
-    def __repr__(self):
-        opts = ', '.join(f"{k}={v!r}" for k, v in vars(self).items() if not k.startswith('_') and k not in ('params', 'steps'))
-        return f"{type(self).__name__}({len(self.params)} parameters, {opts})"
+    def _settings(self): return {k: v for k, v in vars(self).items() if not k.startswith('_') and k not in ('params', 'steps')}
 
+    def __repr__(self):
+        return f"{type(self).__name__}({len(self.params)} parameters, {', '.join(f'{k}={v!r}' for k, v in self._settings().items())})"
+
+# %% ../nbs/04_gradient_descent.ipynb #a1c0e5d1
 class SGD(Optimizer):
     "Stochastic gradient descent, w <- w - lr * grad, with PyTorch's momentum, Nesterov and weight decay."
+    _buffers = {'momentum_buffer': '_bufs'}
     def __init__(self, params, lr=0.001, momentum=0, weight_decay=0, nesterov=False):
         super().__init__(params, lr)
         self.momentum = _number('SGD', 'momentum', momentum)
@@ -65,7 +70,7 @@ class SGD(Optimizer):
             g = p.grad
             if g is None: continue
             if wd: g = g + wd * p.data
-            if mom:
+            if mom:  # a new buffer each step, never written into: a state_dict() taken earlier stays true
                 bufs[i] = _copy(g) if bufs[i] is None else mom * bufs[i] + g
                 g = g + mom * bufs[i] if self.nesterov else bufs[i]
             p.data -= lr * g
@@ -73,7 +78,7 @@ class SGD(Optimizer):
 # %% ../nbs/04_gradient_descent.ipynb #8a100a87
 class Adam(Optimizer):
     "Adam: per-parameter steps from running means of the gradient and its square (PyTorch's update rule)."
-    _decoupled = False
+    _decoupled, _buffers = False, {'exp_avg': '_m', 'exp_avg_sq': '_v'}
     def __init__(self, params, lr=0.001, betas=(0.9, 0.999), eps=1e-8, weight_decay=0):
         super().__init__(params, lr)
         name = type(self).__name__
@@ -97,7 +102,7 @@ class Adam(Optimizer):
                 else: g = g + wd * p.data                   # Adam: L2 term added to the gradient
             m = (1 - b1) * g if ms[i] is None else b1 * ms[i] + (1 - b1) * g
             v = (1 - b2) * (g * g) if vs[i] is None else b2 * vs[i] + (1 - b2) * (g * g)
-            ms[i], vs[i] = m, v
+            ms[i], vs[i] = m, v   # new arrays, never written into (as SGD's buffers)
             p.data -= step_size * m / (v ** 0.5 / bc2_sqrt + eps)
 
 class AdamW(Adam):
@@ -105,6 +110,40 @@ class AdamW(Adam):
     _decoupled = True
     def __init__(self, params, lr=0.001, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.01):
         super().__init__(params, lr, betas, eps, weight_decay)
+
+# %% ../nbs/04_gradient_descent.ipynb #c3e5a7b9
+def state_dict(self):
+    "The step count, the per-parameter buffers and the settings, in PyTorch's layout (the buffers themselves, not copies)."
+    names, t, n = ('step', *self._buffers), self.steps, len(self.params)
+    rows = zip(*[getattr(self, attr) for attr in self._buffers.values()]) if self._buffers else [()] * n
+    state = {i: dict(zip(names, (t, *bufs))) for i, bufs in enumerate(rows)} if t else {}
+    return {'state': state, 'param_groups': [{**self._settings(), 'params': list(range(len(self.params)))}]}
+
+def _loaded(self, i, k, b):
+    "A copy of buffer `k` of parameter `i`, checked against the parameter's shape."
+    if b is None: return None
+    shape, want = np.shape(b), np.shape(self.params[i].data)
+    if shape != want: raise ValueError(f"{type(self).__name__}.load_state_dict: {k} of parameter {i} has shape {shape}, the parameter {want}")
+    return np.array(b, dtype=np.asarray(self.params[i].data).dtype) if want else float(b)
+
+def load_state_dict(self, state_dict):
+    "Put back a state from `state_dict()`; checks everything first, so a refused state changes nothing."
+    name, n = type(self).__name__, len(self.params)
+    try: state, (group,) = state_dict['state'], state_dict['param_groups']
+    except (TypeError, KeyError, ValueError): raise TypeError(f"{name}.load_state_dict: expected {{'state': ..., 'param_groups': [one group]}}") from None
+    if list(group.get('params', ())) != list(range(n)): raise ValueError(f"{name}.load_state_dict: the state is for {len(group.get('params', ()))} parameters, this optimizer has {n}")
+    settings = {k: v for k, v in group.items() if k != 'params'}
+    if settings.keys() != self._settings().keys(): raise ValueError(f"{name}.load_state_dict: settings {sorted(settings)} do not match {sorted(self._settings())}")
+    bad = [i for i in state if isinstance(i, bool) or not isinstance(i, int) or not 0 <= i < n]
+    if bad: raise ValueError(f"{name}.load_state_dict: no parameter {bad[0]!r} (this optimizer has {n})")
+    steps = {s.get('step', 0) for s in state.values()} or {0}
+    if len(steps) > 1: raise ValueError(f"{name}.load_state_dict: the parameters have different step counts {sorted(steps)}")
+    new = {k: [self._loaded(i, k, state[i].get(k)) if i in state else None for i in range(n)] for k in self._buffers}
+    for k, attr in self._buffers.items(): setattr(self, attr, new[k])   # checked: now change
+    for k, v in settings.items(): setattr(self, k, tuple(v) if isinstance(v, list) else v)
+    self.steps = int(steps.pop())
+
+Optimizer.state_dict, Optimizer._loaded, Optimizer.load_state_dict = state_dict, _loaded, load_state_dict
 
 # %% ../nbs/04_gradient_descent.ipynb #8b19412c
 from .derivatives import check_int, check_number

@@ -86,21 +86,12 @@ class Callback:
     def on_epoch_end(self, trainer): pass
     def on_fit_end(self, trainer): pass
 
-# %% ../nbs/06_trainer.ipynb #b9c79d9d
-def _all_finite(xs):
-    "True when every value (float or array) is finite."
-    for x in xs:
-        if isinstance(x, float):
-            if not math.isfinite(x): return False
-        elif x is not None and not np.isfinite(x).all(): return False
-    return True
-
+# %% ../nbs/06_trainer.ipynb #b751f9b5
 def _count(fn, name, n, low=1):
     if isinstance(n, bool) or not isinstance(n, Integral): raise TypeError(f"{fn}: {name} must be an integer, got {type(n).__name__}")
     if n < low: raise ValueError(f"{fn}: {name} must be at least {low}, got {n}")
     return int(n)
 
-# %% ../nbs/06_trainer.ipynb #b751f9b5
 class Trainer:
     "Train `model` on the batches of `train_dl` by minimising `loss_fn(model.forward_batch(xb), yb)` with `opt`."
     def __init__(self, model, loss_fn, opt, train_dl, valid=None, metrics=None, callbacks=()):
@@ -116,8 +107,7 @@ class Trainer:
         self.callbacks = list(callbacks)
         self.history = History()
         self.step, self.epoch, self.epochs, self.loss = 0, 0, 0, None
-        self._stop_reason, self._updating, self._good = None, False, None
-        self._first_epoch = self._first_step = 0
+        self._stop_reason, self._first_epoch, self._first_step, self._updating, self._done = None, 0, 0, None, 0
 
     def stop(self, reason):
         "Ask the loop to stop after the current step; `reason` goes into `history.stopped_reason`."
@@ -132,96 +122,176 @@ class Trainer:
         try: return (self.epochs - self._first_epoch) * len(self.train_dl)
         except TypeError: return None
 
-    def evaluate(self, X, y, batch_size=256):
-        "Mean loss and metrics over (X, y), computed in chunks under `no_grad()`."
-        X, y = np.asarray(X), np.asarray(y)
-        if len(y) == 0: return {}
-        sums = {}
-        with no_grad():
-            for i in range(0, len(y), batch_size):
-                xb, yb = X[i:i + batch_size], y[i:i + batch_size]
-                preds = self.model.forward_batch(xb)
-                row = {'loss': float(self.loss_fn(preds, yb).data), **{k: f(preds, yb) for k, f in self.metrics.items()}}
-                for k, v in row.items(): sums[k] = sums.get(k, 0.0) + v * len(yb)
-        return {k: v / len(y) for k, v in sums.items()}
-
-    def _train_step(self, xb, yb):
-        "One step; returns False when it had to stop on a non-finite number."
-        self._run('on_step_start')
-        preds = self.model.forward_batch(xb)
-        loss = self.loss_fn(preds, yb)
-        value = float(loss.data)
-        if not math.isfinite(value): return self._nonfinite(f"non-finite loss ({value}) at step {self.step}", back=1)
-        self._good = self.model.state_dict()  # these parameters gave a finite loss
-        self.opt.zero_grad()
-        loss.backward()
-        params = self.model.parameters()
-        if not _all_finite(p.grad for p in params): return self._nonfinite(f"non-finite gradient at step {self.step}")
-        self._updating = True
-        self.opt.step()
-        self._updating = False
-        if not _all_finite(p.data for p in params): return self._nonfinite(f"non-finite parameters after the update at step {self.step}")
-        self.loss = value
-        row = {'loss': value, **{k: f(preds, yb) for k, f in self.metrics.items()}, 'lr': getattr(self.opt, 'lr', None)}
-        History._log(self.history.steps, row)
-        self._epoch_sums['n'] += len(yb)
-        for k, v in row.items():
-            if k != 'lr': self._epoch_sums[k] = self._epoch_sums.get(k, 0.0) + v * len(yb)
-        self._run('on_step_end')
-        self.step += 1
-        return True
-
-    def _nonfinite(self, what, back=0):
-        "Stop, and put back the parameters saved before the update of the last step with a finite loss."
-        self.model.load_state_dict(self._good)
-        good = max(self._first_step, self.step - back)
-        self.history.stopped_step = self.step
-        self._stop_reason = f"{what} (epoch {self.epoch + 1}); parameters restored to those before step {good}"
-        warnings.warn(f"Trainer: {self._stop_reason}", RuntimeWarning, stacklevel=3)
-        return False
-
-    def _end_epoch(self):
-        n = self._epoch_sums['n']
-        row = {'epoch': self.epoch + 1, 'step': self.step, **{f'train_{k}': v / n for k, v in self._epoch_sums.items() if k != 'n'}}
-        if self.valid is not None:
-            row.update({f'valid_{k}': v for k, v in self.evaluate(*self.valid).items()})
-        row['time'] = time.perf_counter() - self._t0
-        History._log(self.history.epochs, row)
-        self.epoch += 1  # only now: an interrupt during the evaluation leaves no half-logged epoch
-        self._run('on_epoch_end')
-
-    def fit(self, epochs):
-        "Train for `epochs` more epochs (or until stopped); returns the `History`."
-        epochs = _count('Trainer.fit', 'epochs', epochs)
-        try: n_batches = len(self.train_dl)
-        except TypeError: n_batches = None
-        if n_batches == 0: raise ValueError("Trainer.fit: the training loader yields no batches (fewer samples than batch_size with drop_last=True?)")
-        h = self.history
-        h.stopped_reason, h.stopped_step, h.interrupted = None, None, False
-        self._first_epoch, self._first_step, self.epochs = self.epoch, self.step, self.epoch + epochs
-        self._stop_reason, self._updating, self._t0 = None, False, time.perf_counter()
-        self._good = self.model.state_dict()
-        try:
-            self._run('on_fit_start')
-            while self.epoch < self.epochs and not self._stop_reason:
-                self._epoch_sums = {'n': 0}
-                self._run('on_epoch_start')
-                for xb, yb in self.train_dl:
-                    if not self._train_step(xb, yb) or self._stop_reason: break
-                if self._epoch_sums['n'] and h.stopped_step is None: self._end_epoch()  # a whole (or early-stopped) epoch
-            h.stopped_reason = self._stop_reason or 'completed'
-        except KeyboardInterrupt:
-            if self._updating: self.model.load_state_dict(self._good)  # never keep a half-applied update
-            self._updating = False
-            h.interrupted, h.stopped_step = True, self.step
-            h.stopped_reason = (f"interrupted (KeyboardInterrupt) at step {self.step} (epoch {self.epoch + 1}); "
-                                f"kept the parameters after {self.step - self._first_step} steps")
-        finally:
-            self._run('on_fit_end')
-        return h
-
     def __repr__(self):
         return f"Trainer({self.model!r}, loss_fn={getattr(self.loss_fn, '__name__', self.loss_fn)}, opt={self.opt!r}, step={self.step}, epoch={self.epoch})"
+
+# %% ../nbs/06_trainer.ipynb #3c0a1c0a
+def evaluate(self, X, y, batch_size=256):
+    "Mean loss and metrics over (X, y), computed in chunks under `no_grad()`."
+    X, y = np.asarray(X), np.asarray(y)
+    if len(y) == 0: return {}
+    sums = {}
+    with no_grad():
+        for i in range(0, len(y), batch_size):
+            xb, yb = X[i:i + batch_size], y[i:i + batch_size]
+            preds = self.model.forward_batch(xb)
+            row = {'loss': float(self.loss_fn(preds, yb).data), **{k: f(preds, yb) for k, f in self.metrics.items()}}
+            for k, v in row.items(): sums[k] = sums.get(k, 0.0) + v * len(yb)
+    return {k: v / len(y) for k, v in sums.items()}
+
+Trainer.evaluate = evaluate
+
+# %% ../nbs/06_trainer.ipynb #48dd508b
+def _train_step(self, xb, yb):
+    "Step `self.step`: forward, loss, zero_grad, backward, update, each checked; False when training must stop."
+    k = self.step
+    for f in self._hooks['on_step_start']: f(self)
+    preds = self.model.forward_batch(xb)
+    loss = self.loss_fn(preds, yb)
+    value = float(loss.data)
+    if not math.isfinite(value): return self._nonfinite(f"non-finite loss ({value}) at step {k}", back=1)
+    self._saved.save()        # the parameters (and optimizer state) that gave this finite loss
+    self.opt.zero_grad()
+    loss.backward()
+    self._updating = k        # until step k is logged, an interruption undoes its update
+    self.opt.step()
+    if not self._saved.update_finite(): return self._nonfinite(self._saved.what_is_not_finite(k))
+    self.loss = value
+    self._log_step(value, preds, yb)
+    self._done, self._updating = k + 1, None   # step k is taken: in the model and in the history
+    for f in self._hooks['on_step_end']: f(self)
+    self.step = k + 1
+    return True
+
+def _log_step(self, value, preds, yb):
+    "Append the step's row to `history.steps` and add it to the epoch's sums (weighted by batch size)."
+    row, n, sums = {'loss': value, **{k: f(preds, yb) for k, f in self.metrics.items()}}, len(yb), self._epoch_sums
+    sums['n'] += n
+    for k, v in row.items(): sums[k] = sums.get(k, 0.0) + v * n
+    row['lr'] = getattr(self.opt, 'lr', None)
+    History._log(self.history.steps, row)
+
+Trainer._train_step, Trainer._log_step = _train_step, _log_step
+
+# %% ../nbs/06_trainer.ipynb #a9b43d11
+def _run_epoch(self):
+    self._epoch_sums = {'n': 0}
+    self._run('on_epoch_start')
+    batches = 0
+    for xb, yb in self.train_dl:
+        batches += 1
+        if not self._train_step(xb, yb) or self._stop_reason: break
+    if not batches:
+        self.history.stopped_step = self.step
+        self._stop_reason = (f"the training loader yielded no batches in epoch {self.epoch + 1} "
+                             "(a generator can be iterated only once: give a DataLoader or a list)")
+        warnings.warn(f"Trainer: {self._stop_reason}", RuntimeWarning, stacklevel=4)
+    elif self._epoch_sums['n'] and self.history.stopped_step is None: self._end_epoch()  # a whole (or early-stopped) epoch
+
+def _end_epoch(self):
+    n = self._epoch_sums['n']
+    row = {'epoch': self.epoch + 1, 'step': self.step, **{f'train_{k}': v / n for k, v in self._epoch_sums.items() if k != 'n'}}
+    if self.valid is not None:
+        row.update({f'valid_{k}': v for k, v in self.evaluate(*self.valid).items()})
+    row['time'] = time.perf_counter() - self._t0
+    History._log(self.history.epochs, row)
+    self.epoch += 1  # only now: an interrupt during the evaluation leaves no half-logged epoch
+    self._run('on_epoch_end')
+
+Trainer._run_epoch, Trainer._end_epoch = _run_epoch, _end_epoch
+
+# %% ../nbs/06_trainer.ipynb #6ccb5724
+def _hooks(callbacks):
+    "Each per-step hook's bound methods, leaving out the base class's empty ones."
+    return {h: [getattr(cb, h) for cb in callbacks if getattr(type(cb), h, None) is not getattr(Callback, h)]
+            for h in ('on_step_start', 'on_step_end')}
+
+def fit(self, epochs):
+    "Train for `epochs` more epochs (or until stopped); returns the `History`."
+    epochs = _count('Trainer.fit', 'epochs', epochs)
+    try: n_batches = len(self.train_dl)
+    except TypeError: n_batches = None
+    if n_batches == 0: raise ValueError("Trainer.fit: the training loader yields no batches (fewer samples than batch_size with drop_last=True?)")
+    h = self.history
+    h.stopped_reason, h.stopped_step, h.interrupted = None, None, False
+    self._first_epoch, self._first_step, self.epochs = self.epoch, self.step, self.epoch + epochs
+    self._stop_reason, self._updating, self._done, self._t0 = None, None, self.step, time.perf_counter()
+    self._hooks, self._saved = _hooks(self.callbacks), _Saved(self.model.parameters(), self.opt)
+    try:
+        self._run('on_fit_start')
+        while self.epoch < self.epochs and not self._stop_reason: self._run_epoch()
+        h.stopped_reason = self._stop_reason or 'completed'
+    except BaseException as e:      # Ctrl-C, or an error: leave a consistent model, optimizer and history
+        self._stopped_by(e)
+        if not isinstance(e, KeyboardInterrupt): raise
+    finally:
+        try: self._run('on_fit_end')
+        except KeyboardInterrupt:   # Ctrl-C while the callbacks finish: the model is whole, so keep it
+            if not h.interrupted: self._stopped_by(KeyboardInterrupt())
+    return h
+
+Trainer.fit = fit
+
+# %% ../nbs/06_trainer.ipynb #5fc18f23
+def _finite(a, zeros):
+    "True when every entry of array `a` is finite: its dot product with `zeros` (0 for finite entries, nan otherwise) is 0."
+    return np.vdot(a, zeros) == 0
+
+class _Saved:
+    "The parameters and the optimizer's state before the latest update: arrays copied into buffers made once, floats kept in a list."
+    def __init__(self, params, opt):
+        self.params, self.opt = list(params), opt
+        self.arrays = [(p, np.array(p.data, copy=True), np.zeros(p.data.size, p.data.dtype))
+                       for p in self.params if isinstance(p.data, np.ndarray)]
+        self.scalars = [p for p in self.params if not isinstance(p.data, np.ndarray)]
+        self._opt_state = getattr(opt, 'state_dict', None)
+        self.save()
+
+    def save(self):
+        for p, buf, _ in self.arrays: np.copyto(buf, p.data)
+        self.values = [p.data for p in self.scalars]
+        self.opt_state = self._opt_state() if self._opt_state else None
+
+    def restore(self):
+        for p, buf, _ in self.arrays: np.copyto(p.data, buf)
+        for p, v in zip(self.scalars, self.values): p.data = v
+        if self.opt_state is not None: self.opt.load_state_dict(self.opt_state)
+
+    def update_finite(self):
+        "Every parameter finite after the update? (A sum of floats overflows only near 1e308: then look at each.)"
+        for p, _, zeros in self.arrays:
+            if not _finite(p.data, zeros): return False
+        return not self.scalars or math.isfinite(sum(p.data for p in self.scalars)) or all(math.isfinite(p.data) for p in self.scalars)
+
+    def what_is_not_finite(self, k):
+        grads = [p.grad for p in self.params if p.grad is not None]
+        bad = any(not np.isfinite(g).all() for g in grads)
+        return f"non-finite gradient at step {k}" if bad else f"non-finite parameters after the update at step {k}"
+
+# %% ../nbs/06_trainer.ipynb #56e3531b
+def _nonfinite(self, what, back=0):
+    "Stop, and put back the parameters (and optimizer state) saved before the update of the last step with a finite loss."
+    self._saved.restore()
+    self._updating = None
+    good = max(self._first_step, self.step - back)
+    self.history.stopped_step = self.step
+    self._stop_reason = f"{what} (epoch {self.epoch + 1}); parameters restored to those before step {good}"
+    warnings.warn(f"Trainer: {self._stop_reason}", RuntimeWarning, stacklevel=3)
+    return False
+
+def _stopped_by(self, e):
+    "After Ctrl-C or an error: undo an update that was not logged, and record why training stopped."
+    h = self.history
+    if self._updating is not None and self._done == self._updating:
+        self._saved.restore()
+        for col in h.steps.values(): del col[self._done:]
+    self.step, self._updating, h.stopped_step = self._done, None, self._done
+    what = 'interrupted (KeyboardInterrupt)' if isinstance(e, KeyboardInterrupt) else f"stopped by {type(e).__name__}: {e}"
+    h.interrupted = isinstance(e, KeyboardInterrupt)
+    h.stopped_reason = (f"{what} at step {self.step} (epoch {self.epoch + 1}); "
+                        f"kept the parameters after {self.step - self._first_step} steps")
+
+Trainer._nonfinite, Trainer._stopped_by = _nonfinite, _stopped_by
 
 # %% ../nbs/06_trainer.ipynb #e0b63ce3
 def _fmt_row(row):
@@ -249,6 +319,7 @@ class ProgressBar(Callback):
     def on_fit_end(self, t):
         if hasattr(self, 'bar'): self.bar.close()
 
+# %% ../nbs/06_trainer.ipynb #fbc09a26
 class LRSchedule(Callback):
     "Set `opt.lr = schedule(step)` before every step."
     def __init__(self, schedule):
@@ -257,11 +328,13 @@ class LRSchedule(Callback):
     def on_step_start(self, t): t.opt.lr = self.schedule(t.step)
     def __repr__(self): return f"LRSchedule({self.schedule!r})"
 
+# %% ../nbs/06_trainer.ipynb #9e3215ec
 class EarlyStopping(Callback):
     "Stop when the epoch column `monitor` has not improved by more than `min_delta` for `patience` epochs."
     def __init__(self, monitor='valid_loss', patience=10, min_delta=0.0, restore_best=True):
         self.monitor, self.patience, self.min_delta, self.restore_best = monitor, _count('EarlyStopping', 'patience', patience), min_delta, restore_best
         self.sign = -1.0 if monitor.endswith('acc') else 1.0   # we minimise sign * value
+        self.on_fit_start(None)
     def on_fit_start(self, t): self.best, self.best_epoch, self.best_state, self.wait, self.fired = math.inf, None, None, 0, False
     def on_epoch_end(self, t):
         v = t.history.last(self.monitor)
@@ -277,6 +350,7 @@ class EarlyStopping(Callback):
     def on_fit_end(self, t):
         if self.fired and self.best_state is not None: t.model.load_state_dict(self.best_state)
 
+# %% ../nbs/06_trainer.ipynb #6b7d04f6
 class MetricLogger(Callback):
     "Print the epoch table's latest row every `every` epochs."
     def __init__(self, every=1, file=None): self.every, self.file = _count('MetricLogger', 'every', every), file
@@ -284,7 +358,10 @@ class MetricLogger(Callback):
         e = t.history.epochs
         if not e: return
         row = {k: v[-1] for k, v in e.items()}
-        tqdm.write(f"epoch {row['epoch']:>{len(str(t.epochs))}}/{t.epochs}  {_fmt_row(row)}", file=self.file or sys.stdout)
+        try: tqdm.write(f"epoch {row['epoch']:>{len(str(t.epochs))}}/{t.epochs}  {_fmt_row(row)}", file=self.file or sys.stdout)
+        except RuntimeError as err:
+            if isinstance(err.__context__, KeyboardInterrupt): raise KeyboardInterrupt from None
+            raise
     def on_epoch_end(self, t):
         if t.epoch % self.every == 0 or t.epoch == t.epochs: self._print(t); self._last = t.epoch
     def on_fit_end(self, t):

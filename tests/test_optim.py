@@ -207,3 +207,58 @@ def test_one_cycle_pct_start_default_differs_from_torch():
     for _ in range(5): opt.step(); sched.step()
     with pytest.raises(ValueError, match='total steps'): opt.step(); sched.step()   # PyTorch refuses to go past total_steps ...
     assert one_cycle_lr(0.8, 8)(100) == one_cycle_lr(0.8, 8)(7)      # ... ours holds its final value
+
+# ---------------------------------------------------------------- state_dict / load_state_dict (issue 11, D14)
+OPTS = [(lambda ps: SGD(ps, lr=0.1, momentum=0.9), lambda ps: torch.optim.SGD(ps, lr=0.1, momentum=0.9)),
+        (lambda ps: Adam(ps, lr=0.1), lambda ps: torch.optim.Adam(ps, lr=0.1)),
+        (lambda ps: AdamW(ps, lr=0.1), lambda ps: torch.optim.AdamW(ps, lr=0.1))]
+
+def _steps(opt, ps, target, n):
+    for _ in range(n):
+        for p in ps:
+            g = loss_grad(p.data, target)
+            p.grad = float(g) if isinstance(p, Value) else g
+        opt.step()
+
+@pytest.mark.parametrize('ours,theirs', OPTS)
+def test_state_dict_uses_pytorch_names(ours, theirs):
+    w = torch.zeros(3, requires_grad=True)
+    t = theirs([w]); w.grad = torch.ones(3); t.step()
+    ps = [ArrayParam(np.zeros(3))]
+    o = ours(ps); _steps(o, ps, 1.0, 1)
+    mine, ref = o.state_dict(), t.state_dict()
+    assert set(mine) == set(ref) == {'state', 'param_groups'}
+    buffers = set(ref['state'][0]) - {'step'}
+    assert buffers <= set(mine['state'][0]) and mine['state'][0]['step'] == 1
+    assert mine['param_groups'][0]['params'] == ref['param_groups'][0]['params'] == [0]
+    assert {'lr', 'weight_decay'} <= set(mine['param_groups'][0])
+
+@pytest.mark.parametrize('kind', ['value', 'array'])
+@pytest.mark.parametrize('ours,_', OPTS)
+def test_load_state_dict_resumes_exactly(ours, _, kind):
+    "3 steps, save, 2 more steps, load: the next 3 steps equal an uninterrupted run's steps 4..6."
+    def params(): return [Value(0.5), Value(-1.0)] if kind == 'value' else [ArrayParam([0.5, -1.0]), ArrayParam([[2.0]])]
+    ref_ps = params(); ref = ours(ref_ps); _steps(ref, ref_ps, 1.0, 6)
+    ps = params(); o = ours(ps); _steps(o, ps, 1.0, 3)
+    sd, saved = o.state_dict(), [np.copy(p.data) for p in ps]
+    _steps(o, ps, -5.0, 2)
+    o.load_state_dict(sd)
+    for p, d in zip(ps, saved):
+        if kind == 'value': p.data = float(d)
+        else: p.data[...] = d
+    assert o.steps == 3
+    _steps(o, ps, 1.0, 3)
+    assert o.steps == 6
+    for a, b in zip(ps, ref_ps): np.testing.assert_array_equal(a.data, b.data)
+
+def test_load_state_dict_refuses_and_changes_nothing():
+    ps = [ArrayParam([0.5, -1.0])]
+    o = Adam(ps, lr=0.1); _steps(o, ps, 1.0, 2)
+    before = o.state_dict()
+    bad = {'state': {0: {'step': 2, 'exp_avg': np.zeros(5), 'exp_avg_sq': np.zeros(2)}}, 'param_groups': before['param_groups']}
+    with pytest.raises(ValueError, match=r'exp_avg of parameter 0 has shape \(5,\)'): o.load_state_dict(bad)
+    with pytest.raises(ValueError, match='for 2 parameters, this optimizer has 1'):
+        o.load_state_dict({'state': {}, 'param_groups': [{**before['param_groups'][0], 'params': [0, 1]}]})
+    with pytest.raises(TypeError, match='param_groups'): o.load_state_dict([1, 2])
+    with pytest.raises(ValueError, match='settings'): SGD(ps).load_state_dict(before)
+    assert o.steps == 2 and o.state_dict()['state'][0]['exp_avg'] is before['state'][0]['exp_avg']

@@ -122,7 +122,7 @@ class InfStep:
 def test_nonfinite_parameters_after_update():
     snaps = Snapshots()
     t = make([snaps], opt=lambda m: InfStep(m.parameters(), 4))
-    with pytest.warns(RuntimeWarning, match="non-finite parameters after the update at step 4"): h = t.fit(3)
+    with pytest.warns(RuntimeWarning, match="non-finite parameters after the update at step 4"): t.fit(3)
     assert same(t.model.state_dict(), snaps.at[4]) and finite_params(t.model)
 
 def test_huge_learning_rate_keeps_a_finite_model():
@@ -416,3 +416,121 @@ def test_a_module_of_tensor_layers_gets_one_call_per_batch():
     assert isinstance(out, Tensor) and out.shape == (len(XT), 1)
     h = Trainer(net, hinge_loss, SGD(net.parameters(), lr=0.1, momentum=0.9), DataLoader(XT, YT, 16)).fit(5)
     assert h.stopped_reason == 'completed'
+
+# ---------------------------------------------------------------- issue 11: D1, D10-D14
+import signal, threading
+from contextlib import contextmanager
+
+@contextmanager
+def deadline(seconds=20):
+    "Fail instead of hanging (D1 hung at 100% CPU)."
+    def boom(*_): raise TimeoutError(f"still running after {seconds} s")
+    old = signal.signal(signal.SIGALRM, boom); signal.alarm(seconds)
+    try: yield
+    finally: signal.alarm(0); signal.signal(signal.SIGALRM, old)
+
+def test_one_shot_generator_stops_cleanly():
+    t = make(valid=False)
+    t.train_dl = ((XT[i:i + 16], YT[i:i + 16]) for i in range(0, 45, 16))
+    with deadline(), pytest.warns(RuntimeWarning, match='yielded no batches in epoch 2'): h = t.fit(3)
+    assert h.stopped_step == 3 and h.epochs['epoch'] == [1] and t.step == 3
+    assert 'generator' in h.stopped_reason and not h.interrupted
+
+def test_loader_with_a_length_but_no_batches_stops_cleanly():
+    class Liar:
+        def __len__(self): return 3
+        def __iter__(self): return iter(())
+    t = make(valid=False); t.train_dl = Liar()
+    start = t.model.state_dict()
+    with deadline(), pytest.warns(RuntimeWarning, match='yielded no batches in epoch 1'): h = t.fit(2)
+    assert h.stopped_step == 0 and h.steps == {} and same(t.model.state_dict(), start)
+
+class Boom:
+    "A gradient that raises `exc` as soon as an optimizer computes with it (numpy defers to it)."
+    __array_ufunc__ = None
+    def __init__(self, exc): self.exc = exc
+    def _raise(self, *_): raise self.exc
+    __mul__ = __rmul__ = __add__ = __radd__ = __sub__ = __rsub__ = _raise
+
+def breaking(cls, k, exc, **kw):
+    "An optimizer of class `cls` whose k-th step raises `exc` halfway through (after updating some parameters)."
+    class Breaking(cls):
+        def step(self):
+            self._n = getattr(self, '_n', 0) + 1
+            if self._n - 1 == k: self.params[2].grad = Boom(exc)
+            super().step()
+    return lambda m: Breaking(m.parameters(), **kw)
+
+OPT_KINDS = [(SGD, dict(lr=0.1, momentum=0.9)), (Adam, dict(lr=0.05))]
+
+@pytest.mark.parametrize('cls,kw', OPT_KINDS)
+@pytest.mark.parametrize('maker', ['scalar', 'tensor'])
+def test_interrupt_inside_the_update_rolls_back_the_optimizer_too(cls, kw, maker):
+    "D14: after Ctrl-C inside opt.step the optimizer's step count and buffers match the parameters kept."
+    mk = make if maker == 'scalar' else make_tensor
+    t = mk(opt=breaking(cls, 4, KeyboardInterrupt, **kw))
+    ref = mk([InterruptAt(4)], opt=lambda m: cls(m.parameters(), **kw))
+    h, hr = t.fit(3), ref.fit(3)
+    assert h.interrupted and h.stopped_step == hr.stopped_step == 4 and t.step == 4
+    assert t.opt.steps == ref.opt.steps == 4
+    assert same(t.model.state_dict(), ref.model.state_dict())
+    a, b = t.opt.state_dict()['state'], ref.opt.state_dict()['state']
+    assert a.keys() == b.keys() and all(same(a[i], b[i]) for i in a)
+    assert t.fit(1).stopped_reason == 'completed'              # and training goes on from there
+
+@pytest.mark.parametrize('maker', ['scalar', 'tensor'])
+def test_error_inside_the_update_restores_model_and_trainer(maker):
+    "D10: an exception other than Ctrl-C inside opt.step: the model is restored, the trainer consistent, the error raised."
+    mk = make if maker == 'scalar' else make_tensor
+    t = mk(opt=breaking(SGD, 4, RuntimeError('disk on fire'), lr=0.1, momentum=0.9))
+    ref = mk([InterruptAt(4)])
+    ref.fit(3)
+    with pytest.raises(RuntimeError, match='disk on fire'): t.fit(3)
+    h = t.history
+    assert t._updating is None and t.step == 4 and t.opt.steps == 4 and len(h.steps['loss']) == 4
+    assert same(t.model.state_dict(), ref.model.state_dict())
+    assert h.stopped_step == 4 and 'RuntimeError: disk on fire' in h.stopped_reason and not h.interrupted
+
+def test_interrupt_in_on_fit_start_before_early_stopping_started():
+    "D11: EarlyStopping's on_fit_end must work though its on_fit_start never ran."
+    class InterruptAtStart(Callback):
+        def on_fit_start(self, t): raise KeyboardInterrupt
+    t = make([InterruptAtStart(), EarlyStopping(patience=2)])
+    start = t.model.state_dict()
+    h = t.fit(3)
+    assert h.interrupted and h.stopped_step == 0 and same(t.model.state_dict(), start)
+
+@pytest.mark.parametrize('maker', ['scalar', 'tensor'])
+def test_interrupt_between_update_and_count_agrees_with_history(maker):
+    "D12: Ctrl-C after opt.step() of step 4 (in on_step_end): model, step count and history all say 5 steps."
+    mk = make if maker == 'scalar' else make_tensor
+    t, ref = mk([InterruptAt(4, 'on_step_end')]), mk([InterruptAt(5)])
+    h, hr = t.fit(10), ref.fit(10)
+    assert t.step == h.stopped_step == len(h.steps['loss']) == 5 == hr.stopped_step
+    assert 'after 5 steps' in h.stopped_reason
+    assert same(t.model.state_dict(), ref.model.state_dict())
+
+def test_interrupt_inside_tqdm_write_is_a_keyboard_interrupt(monkeypatch):
+    "D13: Ctrl-C while tqdm.write takes its lock made tqdm's clean-up raise RuntimeError: cannot release un-acquired lock."
+    from backprop_nb import trainer as tr
+    class Lock:   # interrupted while acquiring: tqdm's `finally` then releases a lock it never got
+        real = threading.RLock()
+        def acquire(self, *a, **k): raise KeyboardInterrupt
+        def release(self): self.real.release()
+    monkeypatch.setattr(tr.tqdm, '_lock', Lock(), raising=False)
+    monkeypatch.setattr(tr.tqdm, 'get_lock', classmethod(lambda cls: cls._lock))
+    h = make([MetricLogger(file=io.StringIO())]).fit(3)
+    assert h.interrupted and h.epochs['epoch'] == [1] and h.stopped_step == 3
+
+@pytest.mark.parametrize('bad', [math.nan, math.inf, -math.inf])
+def test_tensor_nonfinite_update_anywhere_is_caught(bad):
+    "The one-pass finiteness check finds a single bad entry in any parameter array."
+    for which in range(4):
+        class Poison(SGD):
+            def step(self):
+                super().step()
+                if self.steps == 3: self.params[which].data.flat[-1] = bad
+        snaps = Snapshots()
+        t = make_tensor([snaps], opt=lambda m: Poison(m.parameters(), lr=0.1))
+        with pytest.warns(RuntimeWarning, match='non-finite parameters after the update at step 2'): h = t.fit(2)
+        assert h.stopped_step == 2 and same(t.model.state_dict(), snaps.at[2]) and finite_params(t.model)
