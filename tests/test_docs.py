@@ -2,7 +2,7 @@
 entry, and a real browser shows the home page and a chapter with math and a plot.
 
 The site is built once per run (tools/build_docs.py; notebook execution is cached)."""
-import ast, importlib, importlib.util, inspect, json, os, re, shutil, subprocess, sys
+import ast, html, importlib, importlib.util, inspect, json, os, re, subprocess, sys, zlib
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -94,7 +94,8 @@ def test_every_notebook_is_a_page_in_the_sidebar_order(site):
     chapters = [f'{builder.page_name(r)}.html' for r in nbs if r.as_posix() != 'index.ipynb']
     nav = re.search(r'<nav class="[^"]*bd-docs-nav.*?</nav>', (site / 'index.html').read_text(), re.S)
     hrefs = re.findall(r'<a class="reference internal" href="([^"#]+)"', nav.group(0))
-    assert hrefs == chapters + ['api.html']
+    assert [h for h in hrefs if not h.startswith('api/')] == chapters + ['api.html']
+    assert len(hrefs) > len(chapters) + 1  # and the reference's module pages
 
 
 def _exported():
@@ -107,25 +108,103 @@ def _exported():
                 for name in ast.literal_eval(node.value): yield mod, name
 
 
+def _inventory(site):
+    "objects.inv as {(name, 'domain:role'): uri}: what other projects' intersphinx sees."
+    raw = (site / 'objects.inv').read_bytes()
+    head = b''.join(raw.splitlines(keepends=True)[:4])
+    assert b'zlib' in head, head
+    out = {}
+    for line in zlib.decompress(raw[len(head):]).decode().splitlines():
+        m = re.match(r'(.+?)\s+(\S+:\S+)\s+(-?\d+)\s+(\S+)\s+(.*)', line)
+        if m: out[m.group(1), m.group(2)] = m.group(4).replace('$', m.group(1))
+    return out
+
+
+def _public_members(cls):
+    "The public methods and properties a class defines itself (what its API entry must list)."
+    return [n for n, m in vars(cls).items() if not n.startswith('_') and not inspect.isclass(m)
+            and (inspect.isfunction(m) or isinstance(m, (property, staticmethod, classmethod)))]
+
+
 def test_every_export_has_an_api_entry(site):
-    "Listed on the API page, linked to its show_doc entry in a chapter, and in the search index."
+    """Every name of every public module's `__all__` is a Python object of the reference (in
+    objects.inv and the search index, listed and linked on api.html), and so is every public
+    method of an exported class; a class or function taught in a chapter links to its entry there."""
+    inv = _inventory(site)
     api = _parse(site / 'api.html')
-    links = {text: href for href, text in api.anchors}
+    api_links = {href for href, _ in api.anchors}
     index = (site / 'searchindex.js').read_text(encoding='utf-8')
-    titles = json.loads(index[index.index('(') + 1:index.rindex(')')])['alltitles']
+    objects = json.loads(index[index.index('(') + 1:index.rindex(')')])['objects']
+    searchable = {f'{prefix}.{entry[4]}' if prefix else entry[4]
+                  for prefix, entries in objects.items() for entry in entries}
     missing = []
     sys.path.insert(0, str(ROOT))
     for mod, name in _exported():
-        obj = getattr(importlib.import_module(mod), name)
-        href = links.get(name)
-        if not href:
-            missing.append(f'{mod}.{name}: no link on api.html')
-        elif inspect.isclass(obj) or inspect.isfunction(obj):  # these get a show_doc entry
-            page, _, frag = href.partition('#')
-            if f'id="{frag}"' not in (site / page).read_text(encoding='utf-8'):
-                missing.append(f'{mod}.{name}: {href} is not a show_doc entry')
-            if name not in titles: missing.append(f'{mod}.{name}: not in the search index')
+        full, obj = f'{mod}.{name}', getattr(importlib.import_module(mod), name)
+        uris = [u for (n, role), u in inv.items() if n == full and role.startswith('py:')]
+        if not uris:
+            missing.append(f'{full}: not in objects.inv')
+            continue
+        if not any(h.endswith(uris[0]) for h in api_links): missing.append(f'{full}: not linked from api.html')
+        if full not in searchable: missing.append(f'{full}: not in the search index')
+        page, _, frag = uris[0].partition('#')
+        text = (site / page).read_text(encoding='utf-8')
+        if f'id="{frag}"' not in text: missing.append(f'{full}: {uris[0]} has no such anchor')
+        is_home = getattr(obj, '__module__', mod) == mod
+        if inspect.isclass(obj) and is_home:
+            for meth in _public_members(obj):
+                if (f'{full}.{meth}', 'py:method') not in inv and (f'{full}.{meth}', 'py:property') not in inv:
+                    missing.append(f'{full}.{meth}: method not in objects.inv')
+    # the chapters' show_doc entries stay reachable from the reference
+    taught = sum(1 for p in (site / 'api').glob('*.html') for _ in re.finditer(
+        r'Taught in <a class="reference internal" href="\.\./[^"#]+\.html#chapter-', p.read_text(encoding='utf-8')))
+    assert taught >= len([1 for m, n in _exported() if not n.isupper()]) // 2, taught
+    for must in ('backprop_nb.autograd.Value.backward', 'backprop_nb.tensor.Tensor.sum',
+                 'backprop_nb.tensor.Tensor.reshape', 'backprop_nb.nn.Module.parameters',
+                 'backprop_nb.nn.Module.state_dict', 'backprop_nb.trainer.Trainer.fit'):
+        if (must, 'py:method') not in inv: missing.append(f'{must}: not in objects.inv')
     assert not missing, '\n'.join(missing)
+
+
+def _param_names(sig):
+    "'f(a, *args, b=(1, 2), **kw)#' -> ['a', '*args', 'b', '**kw'] (the shown signature is Python syntax)."
+    params = sig[sig.index('('):sig.rindex(')') + 1]
+    args = ast.parse(f'def f{params}: pass').body[0].args
+    return ([a.arg for a in args.posonlyargs + args.args] + ([f'*{args.vararg.arg}'] if args.vararg else [])
+            + [a.arg for a in args.kwonlyargs] + ([f'**{args.kwarg.arg}'] if args.kwarg else []))
+
+
+def test_api_signatures_match_the_code(site):
+    """Each signature on the reference pages names the parameters the object really takes:
+    `*args`/`**kwargs` only where they exist, defaults written as in the source (no reprs)."""
+    sys.path.insert(0, str(ROOT))
+    wrong, checked = [], 0
+    for page in sorted((site / 'api').glob('*.html')):
+        text = page.read_text(encoding='utf-8')
+        for m in re.finditer(r'<dt class="sig sig-object py" id="([^"]+)">(.*?)</dt>', text, re.S):
+            full, sig = m.group(1), html.unescape(re.sub(r'<[^>]+>', '', m.group(2)))
+            sig = re.sub(r'\s+', ' ', sig)
+            if re.search(r"<class '|<function |at 0x[0-9a-f]+|VAR_POSITIONAL|VAR_KEYWORD", sig):
+                wrong.append(f'{full}: a repr in the signature: {sig}')
+            mod = max((p for p in _modules() if full.startswith(p + '.')), key=len)
+            owner, obj = None, importlib.import_module(mod)
+            for part in full[len(mod) + 1:].split('.'): owner, obj = obj, getattr(obj, part)
+            if not callable(obj) or isinstance(obj, property) or '(' not in sig: continue
+            try: params = list(inspect.signature(obj).parameters.values())
+            except (TypeError, ValueError): continue
+            if inspect.isclass(owner) and inspect.isfunction(inspect.getattr_static(owner, full.rsplit('.', 1)[1])):
+                params = params[1:]  # a method: its first parameter is the instance
+            want = [('*' if p.kind is p.VAR_POSITIONAL else '**' if p.kind is p.VAR_KEYWORD else '') + p.name
+                    for p in params]
+            shown = _param_names(sig)
+            checked += 1
+            if shown != want: wrong.append(f'{full}: shows {shown}, takes {want}: {sig}')
+    assert checked > 100, checked
+    assert not wrong, '\n'.join(wrong)
+
+
+def _modules():
+    return {mod for mod, _ in _exported()}
 
 
 def test_no_remote_assets(site):
