@@ -7,7 +7,7 @@ __all__ = ['max_result', 'Tensor', 'Op', 'apply', 'zeros', 'ones', 'clip', 'line
            'softmax', 'log_softmax', 'colsum', 'rowsum', 'rowmax', 'no_grad']
 
 # %% ../nbs/09_tensor.ipynb #2c8cc839
-import functools
+import functools, math
 from collections import namedtuple
 import numpy as np
 from .autograd import flags, no_grad, backward_pass
@@ -122,7 +122,7 @@ class Op:
 
 def apply(op, inputs, *params, vc=None):
     "Run `op` forward on the arrays of the Tensors `inputs` (and on `params`), and record the result."
-    y = op.forward(*[t.data for t in inputs], *params)
+    y = op.forward(inputs[0].data, *params) if len(inputs) == 1 else op.forward(*[t.data for t in inputs], *params)
     if op.ctx: y, saved = y; params = (*params, saved)   # what the forward computed for the derivatives
     return _make(op, y, inputs, params, vc)
 
@@ -137,7 +137,8 @@ def _make(op, data, parents, params=(), vc=None):
             if p.requires_grad:
                 out.requires_grad, out._parents, out._op, out._backward, out._forward = True, parents, op, _backward, _forward
                 k = op.reads      # save the versions of what the derivatives will read
-                out._saved = None if not k else (parents[0]._version,) if k == 1 else tuple([q._version for q in parents[:k]])
+                out._saved = (None if not k else (parents[0]._version,) if k == 1 else
+                              (parents[0]._version, parents[1]._version) if k == 2 else tuple([q._version for q in parents[:k]]))
                 break
         else: out.requires_grad, out._parents, out._op, out._backward, out._forward, out._saved = False, (), op, None, None, None
     else: out.requires_grad, out._parents, out._op, out._backward, out._forward, out._saved = False, (), 'no_grad', None, None, None
@@ -148,22 +149,37 @@ def _make(op, data, parents, params=(), vc=None):
 # %% ../nbs/09_tensor.ipynb #c2db7b9f
 def _backward(out):
     "The backward of every op: check that what the derivatives read is unchanged, then add each input's gradient into it."
-    op, ps, g, y, ctx = out._op, out._parents, out.grad, out.data, out._ctx
-    if out._saved is not None:
-        for p, v in zip(ps, out._saved):
+    op, ps, g, saved = out._op, out._parents, out.grad, out._saved
+    if saved is not None:
+        for p, v in zip(ps, saved):
             if p._version != v: _stale(out, p, v)
     if op.reads_out and out._version: _stale(out, out, 0)
+    y, ctx, n = out.data, out._ctx, len(ps)
     if op.joint:                       # one derivative gives every input's gradient (cat, stack: free slices)
         for p, gp in zip(ps, op.grads[0](g, y, *ctx)):
             if p.requires_grad: p._accumulate(gp)
         return
-    n = len(ps)
-    args = (g, y, ps[0].data, *ctx) if n == 1 else (g, y, ps[0].data, ps[1].data, *ctx) if n == 2 else (g, y, *[p.data for p in ps], *ctx)
+    if n == 1:                         # one input, which requires grad (else nothing was recorded)
+        a = ps[0]
+        a._accumulate(op.grads[0](g, y, a.data, *ctx), op.fresh)
+        return
+    if n == 2:                         # two inputs, written out: the commonest case after one
+        (a, b), da, db, fresh = ps, op.grads[0], op.grads[1], op.fresh
+        ad, bd = a.data, b.data
+        if a.requires_grad:
+            ga = da(g, y, ad, bd, *ctx)
+            a._accumulate(_unbroadcast(ga, ad.shape) if op.broadcasts else ga, fresh)
+        if b.requires_grad:
+            gb = db(g, y, ad, bd, *ctx)
+            b._accumulate(_unbroadcast(gb, bd.shape) if op.broadcasts else gb, fresh)
+        return
+    args = (g, y, ps[0].data, ps[1].data, ps[2].data, *ctx) if n == 3 else (g, y, *[p.data for p in ps], *ctx)
+    unbroadcast, fresh = op.broadcasts, op.fresh
     for p, d in zip(ps, op.grads):
         if p.requires_grad:            # skip the inputs that need no gradient
             gp = d(*args)
-            if op.broadcasts: gp = _unbroadcast(gp, p.data.shape)
-            p._accumulate(gp, op.fresh)
+            if unbroadcast: gp = _unbroadcast(gp, p.data.shape)
+            p._accumulate(gp, fresh)
 
 def _forward(out):
     "Recompute `out.data`, and what its derivatives read, from the parents' current data: the op's forward, replayed."
@@ -273,7 +289,7 @@ Tensor.__rsub__, Tensor.__rtruediv__ = _binary(_sub, 'sub', True), _binary(_div,
 Tensor.__rpow__ = _binary(_pow_tensor, 'pow', True)
 Tensor.__neg__ = lambda self: _make(_neg, -self.data, (self,))
 
-# %% ../nbs/09_tensor.ipynb #d3289ecb
+# %% ../nbs/09_tensor.ipynb #15c4f3ec
 def _sigmoid(x):
     e = np.exp(-np.abs(x))   # never overflows
     r = 1 / (1 + e)
@@ -288,12 +304,12 @@ _tanh = Op('tanh', np.tanh,
 _sigm = Op('sigmoid', _sigmoid,
            lambda g, y, a: g * (y * (1 - y)), reads=0, reads_out=True)    # σ' = σ(1 - σ)
 _relu = Op('relu', lambda a: np.maximum(a, 0.0),                          # 0.0 keeps the dtype; converts quicker than 0
-           lambda g, y, a: np.where(y > 0, g, 0), reads=0, reads_out=True)   # select, don't multiply: inf·0 would be nan
+           lambda g, y, a: _select(y > 0, g), reads=0, reads_out=True)   # select, don't multiply: inf·0 would be nan
 
 def _clip_grad(g, y, a, lo, hi):  # 1 inside [lo, hi] (ends included, as torch), 0 outside: selected
     inside = (a >= lo) if lo is not None else np.ones(a.shape, dtype=bool)
     if hi is not None: inside &= a <= hi
-    return np.where(inside, g, 0)
+    return _select(inside, g)
 _clip_op = Op('clip', lambda a, lo, hi: np.clip(a, lo, hi), _clip_grad)
 
 def _unary(op):
@@ -335,25 +351,26 @@ def _kept_shape(shape, axes):
     "The shape of the reduced result with keepdim=True."
     return tuple(1 if axes is None or i in axes else n for i, n in enumerate(shape))
 
-def _spread(g, a, axes):
-    "The gradient of a reduction's output, broadcast back over the reduced dimensions of input `a`."
-    return np.broadcast_to(g.reshape(_kept_shape(a.shape, axes)), a.shape)
+def _spread(g, y, a, axes, keepdim, n=1):
+    "The gradient of a sum (n = 1) or a mean (of n numbers): the output's gradient broadcast back over the reduced dimensions."
+    return np.broadcast_to((g if n == 1 else g / n).reshape(_kept_shape(a.shape, axes)), a.shape)
 
 _sum_op = Op('sum', lambda a, axes, keepdim: a.sum(axis=axes, keepdims=keepdim),
-             lambda g, y, a, axes, keepdim: _spread(g, a, axes), reads=0)          # each element counted once
+             _spread, reads=0)     # each element counted once ...
 _mean_op = Op('mean', lambda a, axes, keepdim, n: a.mean(axis=axes, keepdims=keepdim),
-              lambda g, y, a, axes, keepdim, n: _spread(g / n, a, axes), reads=0)  # ... and divided by n
+              _spread, reads=0)    # ... or 1/n times
 
 def _amax_grad(g, y, a, axes, keepdim):   # only the winners moved the output; ties share the gradient
     kept = _kept_shape(a.shape, axes)
     winners = a == y.reshape(kept)
     count = winners.sum(axis=axes, keepdims=True, dtype=g.dtype)
-    return np.where(winners, g.reshape(kept) / count, 0)
+    return _select(winners, g.reshape(kept) / count)
 _amax_op = Op('amax', lambda a, axes, keepdim: a.max(axis=axes, keepdims=keepdim), _amax_grad, reads_out=True)
 
 def _sum(self, dim=None, keepdim=False):
     "Sum over `dim` (an int, a tuple, or None for every dimension)."
-    return apply(_sum_op, (self,), _axes(dim, self.data.ndim, 'sum'), keepdim)
+    axes = _axes(dim, self.data.ndim, 'sum')
+    return _make(_sum_op, self.data.sum(axis=axes, keepdims=keepdim), (self,), (axes, keepdim))
 
 def _mean(self, dim=None, keepdim=False):
     "Mean over `dim` (an int, a tuple, or None for every dimension)."
@@ -438,7 +455,7 @@ def _matmul(self, other, reflected=False):
 Tensor.__matmul__ = Tensor.matmul = _matmul
 Tensor.__rmatmul__ = lambda self, other: _matmul(self, other, True)
 
-# %% ../nbs/09_tensor.ipynb #98e917e4
+# %% ../nbs/09_tensor.ipynb #8404e2a0
 def _linear(x, W, b=None):
     y = x @ W.T
     if b is not None: y += b   # y is a fresh array: add in place
@@ -450,7 +467,7 @@ def _rows(a):   # every leading dimension is a batch (no -1: a (0,)-shaped input
 _linear_op = Op('linear', _linear,
                 lambda g, y, x, W, b=None: g @ W,                      # ∂L/∂x = G W
                 lambda g, y, x, W, b=None: _rows(g).T @ _rows(x),      # ∂L/∂W = Gᵀ x
-                lambda g, y, x, W, b: _unbroadcast(_rows(g), b.shape), # ∂L/∂b = G summed over the batch
+                lambda g, y, x, W, b: _batch_sum(g),                   # ∂L/∂b = G summed over the batch
                 reads=2, fresh=True)
 
 def linear(x, weight, bias=None):
@@ -458,9 +475,9 @@ def linear(x, weight, bias=None):
     xs, ws = x.data.shape, weight.data.shape
     if len(ws) != 2 or not xs or xs[-1] != ws[1]:
         raise ValueError(f"linear: input of shape {xs} does not fit weight of shape {ws} (expected input (..., {ws[-1] if ws else '?'}))")
-    if bias is None: return apply(_linear_op, (x, weight))
+    if bias is None: return _make(_linear_op, _linear(x.data, weight.data), (x, weight))
     if bias.data.shape != ws[:1]: raise ValueError(f"linear: bias has shape {bias.data.shape}, expected ({ws[0]},) for weight of shape {ws}")
-    return apply(_linear_op, (x, weight, bias))
+    return _make(_linear_op, _linear(x.data, weight.data, bias.data), (x, weight, bias))
 
 # %% ../nbs/09_tensor.ipynb #bf1eda63
 _reshape_op = Op('reshape', lambda a, shape: a.reshape(shape),
@@ -561,7 +578,7 @@ _where_op = Op('where', lambda a, b, cond: np.where(cond, a, b),
                lambda g, y, a, b, cond: np.where(cond, g, 0),      # the gradient goes where the value came from
                lambda g, y, a, b, cond: np.where(cond, 0, g), reads=0, broadcasts=True)
 
-def _maximum_da(g, y, a, b): return np.where(a > b, g, np.where(a == b, g * 0.5, 0))   # ties share the gradient
+def _maximum_da(g, y, a, b): return _select(a > b, g) + _select(a == b, g * 0.5)   # ties share the gradient
 _maximum_op = Op('maximum', np.maximum,
                  _maximum_da,
                  lambda g, y, a, b: _maximum_da(g, y, b, a), broadcasts=True)   # selected, so inf upstream stays inf or 0
@@ -676,16 +693,17 @@ def rowsum(a):
 def rowmax(a):
     "`a.max(axis=1, keepdims=True)` of a 2-D array, fast also for many short rows (a batch of logits)."
     n, k = a.shape
-    if k <= 32 and n > 8:   # numpy walks short rows one by one (11 µs on (256, 10)); a transposed copy's columns take 2 µs
+    if k <= 32 and n > 8:   # numpy walks short rows one by one; a transposed copy's columns are quicker (make bench)
         return np.ascontiguousarray(a.T).max(axis=0)[:, None]
     return a.max(axis=1, keepdims=True)
 
 def _unbroadcast(grad, shape):
     "Sum `grad` over the dimensions that broadcasting added or stretched, so it has `shape` again."
-    if grad.shape == shape: return grad
+    gs = grad.shape
+    if gs == shape: return grad
+    if len(gs) == 2 and len(shape) == 1 and gs[1] == shape[0]: return colsum(grad)   # `x @ W.T + b`: the common case
     lead = grad.ndim - len(shape)
     axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1)
-    if axes == (0,) and grad.ndim == 2: return colsum(grad).reshape(shape)   # `x @ W + b`: the common case
     return grad.sum(axis=axes).reshape(shape)
 
 def _shifted(x, dim, op):
@@ -694,6 +712,17 @@ def _shifted(x, dim, op):
         raise ValueError(f"{op}: dim {dim} is out of range for shape {x.shape}")
     if not x.size: return x.copy()
     return x - (rowmax(x) if x.ndim == 2 and dim in (1, -1) else x.max(axis=dim, keepdims=True))
+
+def _batch_sum(g):
+    "The sum over every leading (batch) dimension of `g`: a bias's gradient."
+    return colsum(g if g.ndim == 2 else _rows(g))
+
+def _select(mask, g):
+    "g where `mask` holds, 0 elsewhere, exactly as np.where(mask, g, 0), and faster (benchmarks/tensor_speed.py)."
+    r = g * mask                     # exact unless g holds inf or nan outside the mask (0 × inf = nan) ...
+    if r.size and not math.isfinite(np.dot(r.ravel(), _ones(r.size, r.dtype)) if r.flags.c_contiguous else r.sum()):
+        r = np.where(mask, g, 0)     # ... which one BLAS dot product with ones reveals: then select the slow way
+    return r
 
 # %% ../nbs/09_tensor.ipynb #72d3c6c0
 def _accumulate(self, g, owned=False):

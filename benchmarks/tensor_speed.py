@@ -5,7 +5,8 @@
    missing) for backprop_nb's public API, PyTorch eager (`torch.nn` + `torch.optim`), and numpy written
    by hand (forward, backward and update, no graph: the floor a numpy engine can reach).
 2. MLP 784-512-512-10, SGD, batch 64 and 512 (random data): time per training step.
-3. Where the time goes: one operation, and one digits training step (batch 32, SGD) split into
+3. Where the time goes: one operation, chapter 9's array helpers against the numpy they replace, and one
+   digits training step (batch 32, SGD) split into
    forward + loss, zero_grad, backward and optimizer step, for backprop_nb and PyTorch.
 4. Memory: resident memory after 100 and after 1,000 training steps of our engine (no graph kept alive
    means no growth).
@@ -230,6 +231,23 @@ def per_op(repeat):
     time_us = lambda f: min(timeit.repeat(f, number=2000, repeat=max(3, repeat // 5))) / 2000 * 1e6
     return {name: (time_us(add), time_us(bwd) if bwd else None) for name, (add, bwd) in cases.items()}
 
+def helpers(repeat):
+    "Microseconds for chapter 9's array helpers against the plain numpy they replace, on (32, 128) and (256, 128) float32."
+    import timeit
+    from backprop_nb.tensor import colsum, rowmax, _select
+    time_us = lambda f: min(timeit.repeat(f, number=2000, repeat=max(3, repeat // 5))) / 2000 * 1e6
+    r, rows = np.random.default_rng(0), []
+    for shape in ((32, 128), (256, 128)):
+        g = r.standard_normal(shape).astype(np.float32)
+        mask = r.standard_normal(shape) > 0
+        rows.append((f"column sums {shape}", time_us(lambda: g.sum(axis=0)), time_us(lambda: colsum(g)), 'colsum'))
+        rows.append((f"g where mask, else 0 {shape}", time_us(lambda: np.where(mask, g, 0)), time_us(lambda: _select(mask, g)),
+                     '_select (g * mask, checked)'))
+        rows.append((f"  (g * mask alone, not exact for inf) {shape}", time_us(lambda: g * mask), float('nan'), ''))
+    logits = r.standard_normal((256, 10)).astype(np.float32)
+    rows.append(("row maxima (256, 10)", time_us(lambda: logits.max(axis=1, keepdims=True)), time_us(lambda: rowmax(logits)), 'rowmax'))
+    return rows
+
 def phase_split(X, y, repeat):
     "Microseconds per digits training step (batch 32, SGD) in each phase, medians over epochs."
     from backprop_nb.tensor_nn import MLP, cross_entropy
@@ -328,6 +346,10 @@ def main(argv=None):
     print("| engine | `a + b` (recorded for backward) | `(a + b).sum().backward()` |\n|---|---:|---:|")
     for name, (add, bwd) in per_op(repeat).items():
         print(f"| {name} | {add:.1f} | {'' if bwd is None else f'{bwd:.1f}'} |")
+    print("\nChapter 9's array helpers, µs (best of several runs of 2,000):\n")
+    print("| what | plain numpy | library helper | helper |\n|---|---:|---:|---|")
+    for what, plain, fast, name in helpers(repeat):
+        print(f"| {what} | {plain:.2f} | {'' if fast != fast else f'{fast:.2f}'} | {name} |")
     print("\nOne digits training step (batch 32, SGD), µs per step by phase (median over epochs):\n")
     print("| engine | forward + loss | zero_grad | backward | optimizer step | total |\n|---|---:|---:|---:|---:|---:|")
     for name, t in phase_split(X, y, repeat).items():
