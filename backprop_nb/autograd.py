@@ -121,14 +121,14 @@ Value._zero_grad = 0.0   # an interior Value's grad restarts from 0.0 in every p
 
 def _accumulate(self, g): self.grad += g
 
-def _backward(self, gradient=1.0):
+def _value_backward(self, gradient=1.0):
     "Compute d(self)/d(node) for every node this Value depends on; leaves accumulate into `.grad`."
     if self._op == 'no_grad':   # see no_grad(), under the hood
         raise ValueError("backward(): this Value was computed under no_grad(), so it has no graph to differentiate")
     if not isinstance(gradient, Real): raise TypeError(f"backward(): gradient must be a number, got {type(gradient).__name__}")
     backward_pass(self, float(gradient))
 
-Value._accumulate, Value.backward = _accumulate, _backward
+Value._accumulate, Value.backward = _accumulate, _value_backward
 
 # %% ../nbs/01_autograd.ipynb #012890b2
 def forward_pass(root):
@@ -265,6 +265,7 @@ def _count_unusual(change):
 
 flags = _Flags()
 
+# %% ../nbs/01_autograd.ipynb #4b272c73
 class no_grad:
     "Context manager (or decorator) under which operations record no graph, as `torch.no_grad`."
     def __enter__(self): self._prev, flags.grad_enabled = flags.grad_enabled, False
@@ -327,6 +328,7 @@ def backward_pass(root, seed):
             if n.grad is not None: g += n.grad   # an array grows in place, as in PyTorch
             n.grad = g
 
+# %% ../nbs/01_autograd.ipynb #c8927314
 def _check_grads(node):
     for p in node._parents:
         if not _all_finite(p.grad):
@@ -395,6 +397,7 @@ def _dot_backward(out):  # bias gets g; w_i gets x_i*g; x_i gets w_i*g
         w.grad += x.data * g
         x.grad += w.data * g
 
+# %% ../nbs/01_autograd.ipynb #57e5d0ab
 def sum_values(values, start=0.0):
     "start + v1 + v2 + ... as a single node, in the same order as Python's `sum`."
     vs = [_lift(v) for v in values]
