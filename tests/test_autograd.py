@@ -5,7 +5,7 @@ from hypothesis import given, settings, strategies as st
 from gc_check import cyclic_garbage
 
 from backprop_nb.autograd import (Value, gradcheck, numerical_grad, no_grad, detect_anomaly, dot, sum_values,
-                                  topological_order, draw_graph, to_dot)
+                                  topological_order, draw_graph, to_dot, forward_pass, flags, Node)
 
 # --- random expressions, evaluated the same way on Values and on torch tensors ----------------
 # Each op keeps its inputs inside its smooth domain, so numerical differences are a fair referee.
@@ -58,7 +58,147 @@ def _plain(tree, v):  # the same expression on plain Values, returning a float
     out = evaluate(tree, [Value(a) for a in v])
     return out.data
 
+# --- the node protocol and the forward pass ----------------------------------------------------
+def test_value_satisfies_the_node_protocol():
+    leaf = Value(2.0)
+    for node in (leaf, leaf * 3, leaf.tanh(), dot([leaf], [leaf]), sum_values([leaf, 1.0]), leaf ** 2):
+        assert isinstance(node, Node)
+    assert (leaf * 3)._forward is not None and leaf._forward is None
+    class NoForward:  # everything but _forward
+        data, grad, _parents, _backward, _zero_grad = 1.0, 0.0, (), None, 0.0
+        def _accumulate(self, g): pass
+    assert not isinstance(NoForward(), Node)
+
+# the same ops, plus the fused ones and constant powers, which only Values have
+REPLAY_BINARY = {**BINARY,
+                 'dot': lambda a, b: dot([a, b, 0.5], [b, a, a], a),
+                 'sum': lambda a, b: sum_values([a, b, 1.5, a], 0.25),
+                 'cpow': lambda a, b: (a * a + 0.5) ** -1.5 + b ** 2}
+
+def replay_exprs(n_vars):
+    leaf = st.integers(0, n_vars - 1)
+    return st.recursive(leaf, lambda kids: st.one_of(
+        st.tuples(st.sampled_from(sorted(UNARY)), kids),
+        st.tuples(st.sampled_from(sorted(REPLAY_BINARY)), kids, kids)), max_leaves=8)
+
+def replay_evaluate(tree, xs):
+    if isinstance(tree, int): return xs[tree]
+    if len(tree) == 2: return UNARY[tree[0]](replay_evaluate(tree[1], xs))
+    return REPLAY_BINARY[tree[0]](replay_evaluate(tree[1], xs), replay_evaluate(tree[2], xs))
+
+@settings(max_examples=150, deadline=None)
+@given(tree=replay_exprs(3), before=st.tuples(floats, floats, floats), after=st.tuples(floats, floats, floats))
+def test_forward_pass_replay_equals_rebuilding(tree, before, after):
+    xs = [Value(v) for v in before]
+    out = replay_evaluate(tree, xs) + 0.0          # + 0.0: a bare leaf becomes a node
+    for x, v in zip(xs, after): x.data = v
+    replayed = forward_pass(out)
+    fresh_xs = [Value(v) for v in after]
+    fresh = replay_evaluate(tree, fresh_xs) + 0.0
+    assert replayed == pytest.approx(fresh.data, rel=1e-12, abs=1e-12)
+    for a, b in zip(topological_order(out), topological_order(fresh)):   # every interior node too
+        assert a.data == pytest.approx(b.data, rel=1e-12, abs=1e-12)
+    out.backward(); fresh.backward()
+    for x, f in zip(xs, fresh_xs):
+        assert x.grad == pytest.approx(f.grad, rel=1e-12, abs=1e-12)
+
+def test_forward_pass_refuses_a_graph_recorded_under_no_grad():
+    x = Value(1.0)
+    with no_grad(): y = (x * 2).tanh()
+    with pytest.raises(ValueError, match="no_grad"): forward_pass(y)
+    assert forward_pass(x) == 1.0   # a leaf is its own replay
+
+def _recursive_order(root):
+    order, seen = [], set()
+    def visit(n):
+        if n not in seen:
+            seen.add(n)
+            for p in n._parents: visit(p)
+            order.append(n)
+    visit(root)
+    return order
+
+@settings(max_examples=100, deadline=None)
+@given(choices=st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 10**6), st.integers(0, 3)), min_size=1, max_size=40))
+def test_topological_order_equals_the_plain_recursive_one_on_random_graphs(choices):
+    nodes = [Value(0.5), Value(-1.0), Value(2.0)]
+    for i, j, op in choices:   # random DAGs with shared nodes
+        a, b = nodes[i % len(nodes)], nodes[j % len(nodes)]
+        nodes.append([a + b, a * b, a.tanh(), dot([a, b], [b, a])][op])
+    root = sum_values(nodes)
+    fast, plain = topological_order(root), _recursive_order(root)
+    assert len(fast) == len(plain) and set(fast) == set(plain)
+    where = {n: i for i, n in enumerate(fast)}
+    assert all(where[p] < where[n] for n in fast for p in n._parents)
+
+# --- defects of issue 11 -------------------------------------------------------------------------
+def test_relu_backward_selects_so_an_infinite_upstream_gradient_gives_zero():   # D5
+    for x0 in (-1.0, 0.0):
+        x = Value(x0)
+        (x.relu() ** 0.5).backward()
+        assert x.grad == 0.0
+
+def test_no_grad_is_per_thread():   # D21
+    import threading
+    entered, release, seen = threading.Event(), threading.Event(), {}
+    def frozen_thread():
+        with no_grad():
+            entered.set(); release.wait(5)
+            seen['frozen'] = (Value(1.0) * 2)._parents
+    t = threading.Thread(target=frozen_thread); t.start()
+    try:
+        assert entered.wait(5)
+        assert flags.grad_enabled                       # this thread still records ...
+        assert (Value(1.0) * 2)._parents != ()          # ... while the other is inside no_grad()
+    finally:
+        release.set(); t.join(5)
+    assert seen['frozen'] == ()
+    with no_grad():                                     # and the other way round
+        other = {}
+        t = threading.Thread(target=lambda: other.update(p=(Value(1.0) * 2)._parents)); t.start(); t.join(5)
+        assert other['p'] != () and (Value(1.0) * 2)._parents == ()
+
+def test_detect_anomaly_is_per_thread():
+    import threading
+    out = {}
+    with detect_anomaly():
+        t = threading.Thread(target=lambda: out.update(v=Value(-1.0).log().data)); t.start(); t.join(5)
+    assert math.isnan(out['v'])
+
+def test_value_of_a_zero_dimensional_array_says_so():   # D22
+    np = pytest.importorskip("numpy")
+    with pytest.raises(TypeError, match=r"0-d ndarray.*float\(x\)"): Value(np.array(2.0))
+
 torch = pytest.importorskip("torch")
+
+@pytest.mark.parametrize("a,b", [(0.0, 0.0), (0.0, 2.0), (0.0, 0.5), (0.0, -1.0), (0.0, 1.0), (2.0, 0.0), (-1.0, 0.0), (1.5, 2.5)])
+def test_power_gradients_at_base_zero_follow_torch(a, b):   # D9
+    def ours_and_torch(make):
+        va, vb = Value(a), Value(b)
+        ta, tb = (torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in (a, b))
+        make(va, vb).backward(); make(ta, tb).backward()
+        return [(va.grad, vb.grad), (ta.grad, tb.grad)]
+    cases = {'value ** value': lambda x, y: x ** y, 'value ** number': lambda x, y: x ** b + y * 0,
+             'number ** value': lambda x, y: a ** y + x * 0}
+    for name, make in cases.items():
+        (ga, gb), (ta, tb) = ours_and_torch(make)
+        for ours, theirs in ((ga, ta), (gb, tb)):
+            theirs = 0.0 if theirs is None else theirs.item()
+            if math.isnan(theirs): assert math.isnan(ours), (name, ours, theirs)
+            else: assert ours == theirs, (name, ours, theirs)
+
+def test_second_backward_against_torch_retain_graph():
+    """PyTorch raises on a second backward unless retain_graph=True; with it, leaves accumulate as ours do."""
+    x, t = Value(0.8), torch.tensor(0.8, dtype=torch.float64, requires_grad=True)
+    out, tout = (x * x).tanh() * x, (t * t).tanh() * t
+    out.backward(); tout.backward(retain_graph=True)
+    out.backward(); tout.backward()
+    assert x.grad == pytest.approx(t.grad.item(), rel=1e-12)
+    t2 = torch.tensor(0.8, dtype=torch.float64, requires_grad=True)
+    tout2 = (t2 * t2).tanh() * t2
+    tout2.backward()
+    with pytest.raises(RuntimeError): tout2.backward()
+
 
 @settings(max_examples=150, deadline=None)
 @given(tree=exprs(3), values=st.tuples(floats, floats, floats))
