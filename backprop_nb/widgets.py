@@ -5,19 +5,20 @@
 # %% auto #0
 __all__ = ['is_live', 'WidgetView', 'NeuronPlayground', 'example_neuron', 'BackpropStepper', 'Run', 'LRExplorer', 'LRFinder']
 
-# %% ../nbs/11_widgets.ipynb #b54ae0d8
+# %% ../nbs/11_widgets.ipynb #9f783e81
 import copy, io, math, os, random, time, warnings
 import numpy as np
 import ipywidgets as W
 from matplotlib.figure import Figure
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import ListedColormap
-from .autograd import Value, topological_order, draw_graph, no_grad
+from .autograd import Value, topological_order
 from .nn import MLP
 from .losses import mse_loss, cross_entropy
 from .optim import SGD, SCHEDULES, get_schedule, exponential_lr
 from .data import DATASETS, make_dataset, DataLoader
-from .trainer import Trainer, Callback, LRSchedule, to_numpy
+from .tensor import Tensor        # the playground's activations, on a whole grid at once
+from .trainer import Trainer, Callback, LRSchedule
 from .plots import predict_grid   # the decision boundary, a whole grid at once
 
 # %% ../nbs/11_widgets.ipynb #a78854c6
@@ -42,7 +43,7 @@ def _png(fig):
     fig.savefig(buf, format='png')
     return buf.getvalue()
 
-# %% ../nbs/11_widgets.ipynb #dfe3f33b
+# %% ../nbs/11_widgets.ipynb #3ceb1726
 class WidgetView:
     "Base of the widgets: a figure shown as a PNG in an `ipywidgets.Image`, and a static fallback."
     def _init_view(self, figsize, dpi=80):
@@ -52,8 +53,7 @@ class WidgetView:
         self.png, self.redraw_times, self._widget = b'', [], None
 
     def _update(self):
-        "Bring the figure's artists up to date (each widget defines it)."
-        raise NotImplementedError
+        "Bring the figure's artists up to date (each widget defines its own; the base draws nothing)."
 
     def redraw(self):
         "Update the figure and the image; returns the time it took in seconds."
@@ -64,29 +64,38 @@ class WidgetView:
         self.redraw_times.append(time.perf_counter() - t)
         return self.redraw_times[-1]
 
-    def _controls(self):
-        "The widget's controls, as a list of ipywidgets placed above the picture."
-        return []
+# %% ../nbs/11_widgets.ipynb #9e5ae400
+def _controls(self):
+    "The widget's controls, as a list of ipywidgets placed above the picture."
+    return []
 
-    @property
-    def widget(self):
-        "The ipywidgets box: controls, then the picture (built once)."
-        if self._widget is None: self._widget = W.VBox([*self._controls(), self.image])
-        return self._widget
+def _widget(self):
+    "The ipywidgets box: controls, then the picture (built once)."
+    if self._widget is None: self._widget = W.VBox([*self._controls(), self.image])
+    return self._widget
 
-    def _ipython_display_(self):
-        from IPython.display import display, Image, Markdown
-        if is_live(): return display(self.widget)
-        display(Image(data=self.png, format='png'))
-        display(Markdown(f"*A static picture of the {type(self).__name__} widget: open this notebook "
-                         "in Jupyter (`make lab`) to use it live.*"))
+def _static_state(self):
+    "Before a static picture: bring the widget to a state worth showing; returns what was done, in words (or None)."
+    return None
 
-# %% ../nbs/11_widgets.ipynb #3ceb1726
-_ACTIVATIONS = {'relu': (lambda z: np.maximum(z, 0.0), (0.0, 4.0), 'ReLU'),
-                'tanh': (np.tanh, (-1.0, 1.0), 'tanh'),
-                'sigmoid': (lambda z: 0.5 * (1.0 + np.tanh(0.5 * z)), (0.0, 1.0), 'sigmoid'),
+def _ipython_display_(self):
+    from IPython.display import display, Image, Markdown
+    if is_live(): return display(self.widget)
+    done = self._static_state()
+    display(Image(data=self.png, format='png'))
+    display(Markdown(f"*A static picture of the {type(self).__name__} widget{', ' + done if done else ''}: "
+                     "open this notebook in Jupyter (`make lab`) to use it live.*"))
+
+WidgetView._controls, WidgetView.widget, WidgetView._static_state = _controls, property(_widget), _static_state
+WidgetView._ipython_display_ = _ipython_display_
+
+# %% ../nbs/11_widgets.ipynb #b24607ab
+_ACTIVATIONS = {'relu': (lambda z: Tensor(z).relu().data, (0.0, 4.0), 'ReLU'),
+                'tanh': (lambda z: Tensor(z).tanh().data, (-1.0, 1.0), 'tanh'),
+                'sigmoid': (lambda z: Tensor(z).sigmoid().data, (0.0, 1.0), 'sigmoid'),
                 'linear': (lambda z: z, (-4.0, 4.0), '')}
 
+# %% ../nbs/11_widgets.ipynb #5a8acca5
 class NeuronPlayground(WidgetView):
     "Sliders for w1, w2 and b; the picture is the neuron's output act(w1*x1 + w2*x2 + b) over the plane."
     def __init__(self, w1=1.0, w2=-0.5, b=0.25, activation='relu', extent=2.0, resolution=121):
@@ -114,13 +123,6 @@ class NeuronPlayground(WidgetView):
         "The current (w1, w2, b)."
         return tuple(self.sliders[k].value for k in ('w1', 'w2', 'b'))
 
-    def set(self, w1=None, w2=None, b=None, activation=None):
-        "Move the sliders from code (each move redraws, as in the browser)."
-        for k, v in (('w1', w1), ('w2', w2), ('b', b)):
-            if v is not None: self.sliders[k].value = float(v)
-        if activation is not None: self.activation.value = activation
-        return self
-
     def output(self, x1=None, x2=None):
         "The neuron's output at points (x1, x2); the whole grid by default."
         w1, w2, b = self.params
@@ -128,20 +130,29 @@ class NeuronPlayground(WidgetView):
         x2 = self.x2 if x2 is None else np.asarray(x2, dtype=float)
         return _ACTIVATIONS[self.activation.value][0](w1 * x1 + w2 * x2 + b)
 
-    def _update(self):
-        (w1, w2, b), (_, clim, name) = self.params, _ACTIVATIONS[self.activation.value]
-        self.im.set_data(self.output()); self.im.set_clim(*clim)
-        n2 = w1 * w1 + w2 * w2
-        if n2 > 1e-12:  # the line w.x + b = 0 and an arrow of length 1 along w, uphill
-            p0, d, u = -b * np.array([w1, w2]) / n2, np.array([-w2, w1]) / math.sqrt(n2), np.array([w1, w2]) / math.sqrt(n2)
-            t = np.array([-4, 4]) * self.extent
-            self.line.set_data(p0[0] + t * d[0], p0[1] + t * d[1])
-            self.arrow.set_data([p0[0], p0[0] + u[0]], [p0[1], p0[1] + u[1]])
-        else:
-            self.line.set_data([], []); self.arrow.set_data([], [])
-        self.ax.set_title(f"{name}({w1:.2f}·x1 {'+-'[w2 < 0]} {abs(w2):.2f}·x2 {'+-'[b < 0]} {abs(b):.2f})", fontsize=10)
+# %% ../nbs/11_widgets.ipynb #09f29233
+def _playground_set(self, w1=None, w2=None, b=None, activation=None):
+    "Move the sliders from code (each move redraws, as in the browser)."
+    for k, v in (('w1', w1), ('w2', w2), ('b', b)):
+        if v is not None: self.sliders[k].value = float(v)
+    if activation is not None: self.activation.value = activation
+    return self
 
-    def _controls(self): return [W.HBox([*self.sliders.values()]), self.activation]
+def _playground_update(self):
+    (w1, w2, b), (_, clim, name) = self.params, _ACTIVATIONS[self.activation.value]
+    self.im.set_data(self.output()); self.im.set_clim(*clim)
+    n2 = w1 * w1 + w2 * w2
+    if n2 > 1e-12:  # the line w.x + b = 0 and an arrow of length 1 along w, uphill
+        p0, d, u = -b * np.array([w1, w2]) / n2, np.array([-w2, w1]) / math.sqrt(n2), np.array([w1, w2]) / math.sqrt(n2)
+        t = np.array([-4, 4]) * self.extent
+        self.line.set_data(p0[0] + t * d[0], p0[1] + t * d[1])
+        self.arrow.set_data([p0[0], p0[0] + u[0]], [p0[1], p0[1] + u[1]])
+    else:
+        self.line.set_data([], []); self.arrow.set_data([], [])
+    self.ax.set_title(f"{name}({w1:.2f}·x1 {'+-'[w2 < 0]} {abs(w2):.2f}·x2 {'+-'[b < 0]} {abs(b):.2f})", fontsize=10)
+
+NeuronPlayground.set, NeuronPlayground._update = _playground_set, _playground_update
+NeuronPlayground._controls = lambda self: [W.HBox([*self.sliders.values()]), self.activation]
 
 # %% ../nbs/11_widgets.ipynb #08539b48
 def example_neuron(x=(2.0, 1.0), w=(-0.5, 1.5), b=0.75):
@@ -158,8 +169,51 @@ def example_neuron(x=(2.0, 1.0), w=(-0.5, 1.5), b=0.75):
 def _name(node, i):
     return node.label or f"#{i}{'(' + node._op + ')' if node._op else ''}"
 
+# %% ../nbs/11_widgets.ipynb #9a6da4ea
+_INFIX = {'+': '+', '-': '−', '*': '×', '/': '/'}
+
+def _formula(node, names, values=False):
+    "How `node` is computed from its parents, by name ('w1 × x1', 'relu(z)') or with their values."
+    args = [f"{p.data:.4g}" if values else names[p] for p in node._parents]
+    if node._op in _INFIX and len(args) == 2: return f" {_INFIX[node._op]} ".join(args)
+    if node._op.startswith('**') and len(args) == 1: return f"{args[0]}{node._op}"
+    return f"{node._op}({', '.join(args)})"
+
+def _forward_steps(order, names):
+    "Replay the forward pass of a graph one node at a time (each node's `_forward`); yields (node, parents, text)."
+    interior = [n for n in order if n._forward is not None]
+    for n in interior: n.data = math.nan              # not computed yet
+    yield None, [], "Before the forward pass only the leaves have values."
+    for n in interior:
+        n._forward(n)                                  # data from the parents' current data
+        yield n, list(n._parents), f"{names[n]} = {_formula(n, names)} = {_formula(n, names, True)} = {n.data:.4g}"
+
+# %% ../nbs/11_widgets.ipynb #43412aac
+def _backward_steps(order, names):
+    "The backward pass of a graph one node at a time, as `backward_pass` does it; yields (node, parents, text)."
+    root, r = order[-1], names[order[-1]]
+    for n in order: n.grad = 0.0
+    root.grad = 1.0
+    yield root, [], f"start of the backward pass: ∂{r}/∂{r} = 1, so {r}.grad = 1"
+    for node in reversed(order):
+        if node._backward is None: continue
+        parents = list(dict.fromkeys(node._parents))  # a parent used twice gets both shares at once
+        g, before = node.grad, [p.grad for p in parents]
+        for p in parents: p.grad = 0.0
+        node.grad = 1.0; node._backward(node)         # local derivatives: what arrives for grad 1
+        local = [p.grad for p in parents]
+        for p, b in zip(parents, before): p.grad = b
+        node.grad = g; node._backward(node)           # the real step
+        lines, nn = [], names[node]
+        for p, l, b in zip(parents, local, before):
+            np_ = names[p]
+            acc = f"   (now {p.grad:.4g})" if b != 0.0 else ''
+            lines.append(f"{np_}.grad += ∂{nn}/∂{np_} × {nn}.grad = {l:.4g} × {g:.4g} = {l * g:.4g}{acc}")
+        yield node, parents, f"{nn} ({node._op}):\n" + '\n'.join(lines)
+
+# %% ../nbs/11_widgets.ipynb #713d0873
 class BackpropStepper(WidgetView):
-    "Walk the backward pass of `root` one node at a time: Forward, Step back, Reset."
+    "Step through the forward pass of `root`'s graph, then its backward pass, one node at a time."
     def __init__(self, root=None, max_nodes=30):
         root = example_neuron() if root is None else root
         if not isinstance(root, Value): raise TypeError(f"BackpropStepper: root must be a Value, got {type(root).__name__}")
@@ -168,96 +222,127 @@ class BackpropStepper(WidgetView):
         if len(self.order) > max_nodes:
             raise ValueError(f"BackpropStepper: the graph has {len(self.order)} nodes, more than max_nodes={max_nodes}; step through a smaller expression")
         self.names = {n: _name(n, i) for i, n in enumerate(self.order)}
-        self._plan()
-        self.position = 0
-        self.buttons = {k: W.Button(description=k) for k in ('Step back', 'Forward', 'Reset')}
-        self.buttons['Forward'].on_click(lambda _: self.step())
-        self.buttons['Step back'].on_click(lambda _: self.back())
-        self.buttons['Reset'].on_click(lambda _: self.reset())
-        self.status = W.HTML()
-        depth = {}
-        for n in self.order: depth[n] = 1 + max((depth[p] for p in n._parents), default=-1)
-        cols = max(depth.values()) + 1
-        rows = max(sum(1 for d in depth.values() if d == c) for c in range(cols))
-        h = min(0.75 * rows + 0.4, 10)
-        self._init_view((min(2.1 * cols + 0.4, 16), h + 0.9))
-        self.ax = self.fig.add_axes((0.01, 0.9 / (h + 0.9), 0.98, h / (h + 0.9)))
-        self.caption = self.fig.text(0.02, 0.02, '', fontsize=9, family='monospace', va='bottom')
-        self._show()
-
-    def _plan(self):
-        "Run the whole backward pass once, recording every step's gradients and products."
-        order, root = self.order, self.root
-        for n in order: n.grad = 0.0
-        snap = lambda: tuple(n.grad for n in order)
-        self.snapshots, self.steps = [snap()], [None]
-        root.grad = 1.0
-        self.snapshots.append(snap())
-        self.steps.append((root, [], f"start: ∂{self.names[root]}/∂{self.names[root]} = 1, so {self.names[root]}.grad = 1"))
-        for node in reversed(order):
-            if node._backward is None: continue
-            parents = list(dict.fromkeys(node._parents))  # a parent used twice gets both shares at once
-            g, before = node.grad, [p.grad for p in parents]
-            for p in parents: p.grad = 0.0
-            node.grad = 1.0; node._backward(node)         # local derivatives: what arrives for grad 1
-            local = [p.grad for p in parents]
-            for p, b in zip(parents, before): p.grad = b
-            node.grad = g; node._backward(node)           # the real step
-            lines, nn = [], self.names[node]
-            for p, l, b in zip(parents, local, before):
-                np_ = self.names[p]
-                acc = f"   (now {p.grad:.4g})" if b != 0.0 else ''
-                lines.append(f"{np_}.grad += ∂{nn}/∂{np_} × {nn}.grad = {l:.4g} × {g:.4g} = {l * g:.4g}{acc}")
-            self.snapshots.append(snap())
-            self.steps.append((node, parents, f"{nn} ({node._op}):\n" + '\n'.join(lines)))
+        snap = lambda: (tuple(n.data for n in self.order), tuple(n.grad for n in self.order))
+        for n in self.order: n.grad = 0.0
+        self.snapshots, self.steps = [], []
+        for k, step in enumerate(_forward_steps(self.order, self.names)):
+            self.snapshots.append(snap()); self.steps.append(step)
+        self.n_forward = k                      # position where the forward pass is done
+        for step in _backward_steps(self.order, self.names):
+            self.snapshots.append(snap()); self.steps.append(step)
+        self._init_buttons(); self._init_picture()
+        self.goto(0)
 
     @property
     def n_steps(self): return len(self.steps) - 1
+
+    @property
+    def phase(self):
+        "'forward', 'backward' or 'done': what the next step does."
+        return 'forward' if self.position < self.n_forward else 'backward' if self.position < self.n_steps else 'done'
 
     @property
     def done(self): return self.position == self.n_steps
 
     def explain(self, position=None):
         "What step `position` (default: the current one) did, in words."
-        k = self.position if position is None else position
-        return "Press Forward to start the backward pass: every gradient is 0." if k == 0 else self.steps[k][2]
+        return self.steps[self.position if position is None else position][2]
 
-    def goto(self, position):
-        "Show the state after `position` steps (0 = before the pass, n_steps = finished)."
-        if isinstance(position, bool) or not isinstance(position, (int, np.integer)):
-            raise TypeError(f"BackpropStepper.goto: position must be an int, got {type(position).__name__}")
-        if not 0 <= position <= self.n_steps:
-            raise ValueError(f"BackpropStepper.goto: position must be between 0 and {self.n_steps}, got {position}")
-        self.position = int(position)
-        self._show()
-        return self
+# %% ../nbs/11_widgets.ipynb #72195ab0
+def _goto(self, position):
+    "Show the state after `position` steps (0 = before the forward pass, n_steps = both passes done)."
+    if isinstance(position, bool) or not isinstance(position, (int, np.integer)):
+        raise TypeError(f"BackpropStepper.goto: position must be an int, got {type(position).__name__}")
+    if not 0 <= position <= self.n_steps:
+        raise ValueError(f"BackpropStepper.goto: position must be between 0 and {self.n_steps}, got {position}")
+    self.position = int(position)
+    datas, grads = self.snapshots[self.position]
+    for n, d, g in zip(self.order, datas, grads): n.data, n.grad = d, g
+    self._show()
+    return self
 
-    def step(self):
-        "One more node of the backward pass (does nothing at the end)."
-        return self.goto(min(self.position + 1, self.n_steps))
+def _step(self):
+    "One more step: of the forward pass, then of the backward pass (does nothing at the end)."
+    return self.goto(min(self.position + 1, self.n_steps))
 
-    def back(self):
-        "Undo the last step."
-        return self.goto(max(self.position - 1, 0))
+BackpropStepper.goto, BackpropStepper.step = _goto, _step
+BackpropStepper.back = lambda self: self.goto(max(self.position - 1, 0))   # undo the last step
+BackpropStepper.reset = lambda self: self.goto(0)
 
-    def reset(self): return self.goto(0)
+# %% ../nbs/11_widgets.ipynb #c08fbbb5
+_STEPPER_BUTTONS = {'forward': ('Forward pass: next node', "compute the next node's value from its parents"),
+                    'backward': ('Backward pass: next node', "pass the next node's gradient to its parents"),
+                    'back': ('Step back', 'undo the last step'), 'reset': ('Reset', 'back to before the forward pass')}
 
-    def _show(self):
-        for n, g in zip(self.order, self.snapshots[self.position]): n.grad = g
-        self.status.value = f"step {self.position} / {self.n_steps}" + (" — done" if self.done else '')
-        self.buttons['Forward'].disabled, self.buttons['Step back'].disabled = self.done, self.position == 0
-        self.redraw()
+def _init_buttons(self):
+    self.buttons = {k: W.Button(description=d, tooltip=t, layout=W.Layout(width='auto')) for k, (d, t) in _STEPPER_BUTTONS.items()}
+    for k, f in (('forward', self.step), ('backward', self.step), ('back', self.back), ('reset', self.reset)):
+        self.buttons[k].on_click(lambda _, f=f: f())
+    self.status = W.HTML()
 
-    def _update(self):
-        ax, step = self.ax, self.steps[self.position]
-        node, parents = (step[0], step[1]) if step else (None, [])
-        ax.clear()
-        draw_graph(self.root, ax=ax, highlight=parents)
-        boxes = [t for t in ax.texts if t.get_bbox_patch() is not None]  # one per node, in topological order
-        if node is not None: boxes[self.order.index(node)].get_bbox_patch().set_facecolor('#f08a4b')
-        self.caption.set_text(f"step {self.position}/{self.n_steps}   " + self.explain())
+def _show(self):
+    k, nf, n = self.position, self.n_forward, self.n_steps
+    self.status.value = (f"forward pass: {k} / {nf} nodes" if k <= nf and k < n else
+                         f"backward pass: step {k - nf} / {n - nf}" + (" — done" if self.done else ''))
+    self.buttons['forward'].disabled = self.phase != 'forward'
+    self.buttons['backward'].disabled = self.phase != 'backward'
+    self.buttons['back'].disabled = k == 0
+    self.redraw()
 
-    def _controls(self): return [W.HBox([*self.buttons.values(), self.status])]
+BackpropStepper._init_buttons, BackpropStepper._show = _init_buttons, _show
+BackpropStepper._controls = lambda self: [W.HBox([*self.buttons.values(), self.status])]
+
+# %% ../nbs/11_widgets.ipynb #a7c367a1
+_LEAF, _OP, _PARENT, _CURRENT = '#e8f3e0', '#dbe9f6', '#ffd27f', '#f08a4b'   # box colours
+
+def _init_picture(self):
+    depth, columns = {}, {}
+    for n in self.order:
+        depth[n] = 1 + max((depth[p] for p in n._parents), default=-1)
+        columns.setdefault(depth[n], []).append(n)
+    pos = {n: (d, (len(col) - 1) / 2 - i) for d, col in columns.items() for i, n in enumerate(col)}
+    cols, rows = len(columns), max(len(col) for col in columns.values())
+    lines = max(t.count('\n') + 1 for _, _, t in self.steps) + 1          # the caption's height, in lines
+    h, cap = min(0.8 * rows + 0.3, 10), 0.2 * lines + 0.15
+    self._init_view((min(1.55 * cols + 0.3, 16), h + cap), dpi=96)
+    ax = self.ax = self.fig.add_axes((0.01, cap / (h + cap), 0.98, h / (h + cap)))
+    ax.set_xlim(-0.6, cols - 0.4); ax.set_ylim(-rows / 2 - 0.2, rows / 2 + 0.2); ax.axis('off')
+    for n in self.order:
+        for p in n._parents:
+            ax.annotate('', xy=pos[n], xytext=pos[p], arrowprops=dict(arrowstyle='->', color='0.5', shrinkA=36, shrinkB=36))
+    self.boxes = {n: ax.text(*pos[n], '', ha='center', va='center', fontsize=10, family='monospace',
+                             bbox=dict(boxstyle='round,pad=0.4', ec='0.4')) for n in self.order}
+    self.caption = self.fig.text(0.015, 0.03, '', fontsize=10, family='monospace', va='bottom')
+    self._computed = {n: i for i, (n, _, _) in enumerate(self.steps[:self.n_forward + 1]) if n is not None}
+
+BackpropStepper._init_picture = _init_picture
+
+# %% ../nbs/11_widgets.ipynb #4e7ada7e
+def _box_text(self, node):
+    "A node's box: name and op, then its value and gradient as far as the passes have got."
+    head = ' '.join(s for s in (self.names[node], f"({node._op})" if node._op else '') if s)
+    known = self._computed.get(node, 0) <= self.position                    # leaves are always known
+    data = f"{node.data:.4g}" if known else '?'
+    grad = f"{node.grad:.4g}" if self.position > self.n_forward else '–'
+    return f"{head}\ndata {data}\ngrad {grad}"
+
+def _stepper_update(self):
+    node, parents, _ = self.steps[self.position]
+    for n, box in self.boxes.items():
+        box.set_text(self._box_text(n))
+        colour = _CURRENT if n is node else _PARENT if n in parents else _OP if n._parents else _LEAF
+        box.get_bbox_patch().set_facecolor(colour)
+    self.caption.set_text(f"{self.status.value.replace(' — ', ', ')}\n{self.explain()}")
+
+BackpropStepper._box_text, BackpropStepper._update = _box_text, _stepper_update
+
+# %% ../nbs/11_widgets.ipynb #f2c4cc92
+def _stepper_static_state(self):
+    if self.position: return None
+    self.goto(self.n_forward + (self.n_steps - self.n_forward) // 2)
+    return f"half-way through the backward pass (step {self.position} of {self.n_steps})"
+
+BackpropStepper._static_state = _stepper_static_state
 
 # %% ../nbs/11_widgets.ipynb #7d55036d
 class Run:
@@ -285,7 +370,7 @@ class _LiveLoss(Callback):
         if self.live and time.perf_counter() - self.last > self.ex.min_interval:
             self.ex.redraw(); self.last = time.perf_counter()
 
-# %% ../nbs/11_widgets.ipynb #19e029df
+# %% ../nbs/11_widgets.ipynb #fa9ffad3
 class LRExplorer(WidgetView):
     "Train a small MLP with a chosen learning rate, schedule, epochs and dataset; loss curves of all runs overlaid."
     diverge_factor, min_interval = 1000.0, 0.15
@@ -312,119 +397,134 @@ class LRExplorer(WidgetView):
         self.lr.observe(lambda change: self._show_settings(), names='value')
         self._new_data()
 
-    # --- the plain Python API (the controls call these)
-    def set_lr(self, lr):
-        "Move the learning-rate slider (it spans 0.001 to 10 in steps of 10**0.05)."
-        if isinstance(lr, bool) or not isinstance(lr, (int, float, np.number)): raise TypeError(f"LRExplorer.set_lr: lr must be a number, got {type(lr).__name__}")
-        lo, hi = self.lr.base ** self.lr.min, self.lr.base ** self.lr.max
-        if not lo <= lr <= hi: raise ValueError(f"LRExplorer.set_lr: lr must be between {lo:g} and {hi:g}, got {lr}")
-        self.lr.value = float(lr); return self
-    def set_schedule(self, name): self.schedule.value = name; return self
-    def set_epochs(self, n): self.epochs.value = int(n); return self
-    def set_dataset(self, name): self.dataset.value = name; return self
-
-    @property
-    def settings(self):
-        return dict(lr=self.lr.value, schedule=self.schedule.value, epochs=self.epochs.value, dataset=self.dataset.value)
-
-    def make_model(self):
-        "A fresh network, with the same starting weights for every run on the same dataset."
-        state = random.getstate()
-        random.seed(self.seed)
-        try: return MLP(2, [*self.hidden, 1 if self.k == 2 else self.k])
-        finally: random.setstate(state)
-
-    def loss_fn(self, preds, y):
-        return mse_loss(preds, 2.0 * np.asarray(y) - 1.0) if self.k == 2 else cross_entropy(preds, y)
-
-    def train(self):
-        "Train one run with the current settings (redrawing as it goes); returns the `Run`."
-        s, live = self.settings, is_live()
-        run = Run(s)
-        self.runs.append(run)
-        if len(self.runs) > self.max_runs: self.runs.pop(0)
-        model = self.make_model()
-        dl = DataLoader(self.X, self.y, batch_size=self.batch_size, shuffle=True, seed=self.seed)
-        steps = s['epochs'] * len(dl)
-        trainer = Trainer(model, self.loss_fn, SGD(model.parameters(), lr=s['lr']), dl, metrics={},
-                          callbacks=[LRSchedule(get_schedule(s['schedule'], s['lr'], steps)), _LiveLoss(self, run, live)])
-        self.train_button.disabled = True
-        self.status.value = f"training {run.label} …"
-        with warnings.catch_warnings():
-            warnings.simplefilter('ignore', RuntimeWarning)
-            run.losses.append(trainer.evaluate(self.X, self.y)['loss'])   # epoch 0: where every run starts
-        if live: self.redraw()   # the new run shows up at once
-        try:
-            with warnings.catch_warnings():  # the trainer warns on a non-finite loss; the plot says it instead
-                warnings.simplefilter('ignore', RuntimeWarning)
-                history = trainer.fit(s['epochs'])
-        finally: self.train_button.disabled = False
-        run.model, run.history, run.reason = model, history, history.stopped_reason
-        run.status = 'completed' if history.stopped_reason == 'completed' else 'diverged'
-        self.status.value = f"{run.label}: final loss {run.losses[-1]:.4g}" if run.losses else f"{run.label}: {run.reason}"
-        self.redraw()
-        return run
-
-    def clear(self):
-        "Forget all runs."
-        self.runs.clear(); self.redraw(); return self
-
-    # --- drawing
-    def _new_data(self):
-        self.X, self.y = make_dataset(self.dataset.value, n=self.n, seed=self.seed)
-        self.k = int(self.y.max()) + 1
-        ax = self.ax_data
-        ax.clear()
-        (x0, y0), (x1, y1) = self.X.min(0) - 0.5, self.X.max(0) + 0.5
-        gx, gy = np.meshgrid(np.linspace(x0, x1, 80), np.linspace(y0, y1, 80))
-        self.grid, self.grid_shape = np.stack([gx.ravel(), gy.ravel()], 1), gx.shape
-        colors = ['#3b6fb6', '#d1495b'] if self.k == 2 else [f'C{i}' for i in range(self.k)]
-        cmap = 'RdBu_r' if self.k == 2 else ListedColormap(colors)
-        lim = (-1, 1) if self.k == 2 else (-0.5, self.k - 0.5)
-        self.region = ax.imshow(np.full(gx.shape, np.nan), origin='lower', extent=(x0, x1, y0, y1), cmap=cmap,
-                                vmin=lim[0], vmax=lim[1], alpha=0.45, aspect='auto', interpolation='bilinear')
-        ax.scatter(*self.X.T, c=[colors[c] for c in self.y], s=12, edgecolors='white', linewidths=0.5)
-        ax.set(xlim=(x0, x1), ylim=(y0, y1), xticks=[], yticks=[])
-        self.redraw()
-
-    def _show_settings(self):
-        self.status.value = f"next run: lr={self.lr.value:.3g} {self.schedule.value} {self.epochs.value}ep {self.dataset.value}"
-
-    def _update(self):
-        ax = self.ax_loss
-        while len(self.lines) < len(self.runs):
-            self.lines.append(ax.plot([], [], lw=1.8)[0]); self.marks.append(ax.plot([], [], 'x', ms=10, mew=2.5)[0])
-        top = 1.6 * max([r.losses[0] for r in self.runs if r.losses] or [1.0])
-        for i, (line, mark) in enumerate(zip(self.lines, self.marks)):
-            run = self.runs[i] if i < len(self.runs) else None
-            if run is None:
-                line.set_data([], []); mark.set_data([], []); line.set_label('_'); continue
-            epochs = np.arange(len(run.losses))
-            line.set_data(epochs, run.losses); line.set_label(run.label)
-            mark.set_color(line.get_color())
-            # a diverged run ends with a cross, at the top edge if its last loss is off the chart
-            mark.set_data(([epochs[-1]], [min(run.losses[-1], top * 0.95)]) if run.status == 'diverged' and run.losses else ([], []))
-        ax.set_xlim(0, max([r.settings['epochs'] for r in self.runs] or [self.epochs.value]))
-        ax.set_ylim(0, top)
-        handles = [l for l, r in zip(self.lines, self.runs)]
-        if handles: ax.legend(handles=handles, fontsize=7, loc='upper right', frameon=False)
-        elif ax.get_legend(): ax.get_legend().remove()
-        last = self.runs[-1] if self.runs else None
-        model = last.model if last and last.model is not None else None
-        if model is not None and last.settings['dataset'] == self.dataset.value:
-            with np.errstate(all='ignore'): out = predict_grid(model, self.grid)
-            img = np.clip(out, -1, 1) if out.ndim == 1 else out.argmax(1).astype(float)
-            self.region.set_data(img.reshape(self.grid_shape))
-            self.ax_data.set_title(f"latest run: lr={last.settings['lr']:.3g}" + (' (diverged)' if last.status == 'diverged' else ''), fontsize=10)
-        else:
-            self.region.set_data(np.full(self.grid_shape, np.nan))
-            self.ax_data.set_title(f"{self.dataset.value}: no run yet", fontsize=10)
-
     def _controls(self):
         return [W.HBox([self.lr, self.schedule]), W.HBox([self.epochs, self.dataset]),
                 W.HBox([self.train_button, self.clear_button, self.status])]
 
+# %% ../nbs/11_widgets.ipynb #a445b8d9
+def _new_data(self):
+    self.X, self.y = make_dataset(self.dataset.value, n=self.n, seed=self.seed)
+    self.k = int(self.y.max()) + 1
+    ax = self.ax_data
+    ax.clear()
+    (x0, y0), (x1, y1) = self.X.min(0) - 0.5, self.X.max(0) + 0.5
+    gx, gy = np.meshgrid(np.linspace(x0, x1, 80), np.linspace(y0, y1, 80))
+    self.grid, self.grid_shape = np.stack([gx.ravel(), gy.ravel()], 1), gx.shape
+    colors = ['#3b6fb6', '#d1495b'] if self.k == 2 else [f'C{i}' for i in range(self.k)]
+    cmap = 'RdBu_r' if self.k == 2 else ListedColormap(colors)
+    lim = (-1, 1) if self.k == 2 else (-0.5, self.k - 0.5)
+    self.region = ax.imshow(np.full(gx.shape, np.nan), origin='lower', extent=(x0, x1, y0, y1), cmap=cmap,
+                            vmin=lim[0], vmax=lim[1], alpha=0.45, aspect='auto', interpolation='bilinear')
+    ax.scatter(*self.X.T, c=[colors[c] for c in self.y], s=12, edgecolors='white', linewidths=0.5)
+    ax.set(xlim=(x0, x1), ylim=(y0, y1), xticks=[], yticks=[])
+    self.redraw()
+
+def _show_settings(self):
+    self.status.value = f"next run: lr={self.lr.value:.3g} {self.schedule.value} {self.epochs.value}ep {self.dataset.value}"
+
+LRExplorer._new_data, LRExplorer._show_settings = _new_data, _show_settings
+
 # %% ../nbs/11_widgets.ipynb #632980bc
+def _set_lr(self, lr):
+    "Move the learning-rate slider (it spans 0.001 to 10 in steps of 10**0.05)."
+    if isinstance(lr, bool) or not isinstance(lr, (int, float, np.number)): raise TypeError(f"LRExplorer.set_lr: lr must be a number, got {type(lr).__name__}")
+    lo, hi = self.lr.base ** self.lr.min, self.lr.base ** self.lr.max
+    if not lo <= lr <= hi: raise ValueError(f"LRExplorer.set_lr: lr must be between {lo:g} and {hi:g}, got {lr}")
+    self.lr.value = float(lr); return self
+
+def _make_model(self):
+    "A fresh network, with the same starting weights for every run on the same dataset."
+    state = random.getstate()
+    random.seed(self.seed)
+    try: return MLP(2, [*self.hidden, 1 if self.k == 2 else self.k])
+    finally: random.setstate(state)
+
+def _loss_fn(self, preds, y):
+    return mse_loss(preds, 2.0 * np.asarray(y) - 1.0) if self.k == 2 else cross_entropy(preds, y)
+
+LRExplorer.set_lr, LRExplorer.make_model, LRExplorer.loss_fn = _set_lr, _make_model, _loss_fn
+def _set_schedule(self, name): self.schedule.value = name; return self
+def _set_epochs(self, n): self.epochs.value = int(n); return self
+def _set_dataset(self, name): self.dataset.value = name; return self
+def _settings(self):
+    return dict(lr=self.lr.value, schedule=self.schedule.value, epochs=self.epochs.value, dataset=self.dataset.value)
+
+LRExplorer.set_schedule, LRExplorer.set_epochs, LRExplorer.set_dataset = _set_schedule, _set_epochs, _set_dataset
+LRExplorer.settings = property(_settings)
+
+# %% ../nbs/11_widgets.ipynb #2fda3b12
+def _train(self):
+    "Train one run with the current settings (redrawing as it goes); returns the `Run`."
+    s, live = self.settings, is_live()
+    run = Run(s)
+    self.runs.append(run)
+    if len(self.runs) > self.max_runs: self.runs.pop(0)
+    model = self.make_model()
+    dl = DataLoader(self.X, self.y, batch_size=self.batch_size, shuffle=True, seed=self.seed)
+    steps = s['epochs'] * len(dl)
+    trainer = Trainer(model, self.loss_fn, SGD(model.parameters(), lr=s['lr']), dl, metrics={},
+                      callbacks=[LRSchedule(get_schedule(s['schedule'], s['lr'], steps)), _LiveLoss(self, run, live)])
+    self.train_button.disabled = True
+    self.status.value = f"training {run.label} …"
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore', RuntimeWarning)
+        run.losses.append(trainer.evaluate(self.X, self.y)['loss'])   # epoch 0: where every run starts
+    if live: self.redraw()   # the new run shows up at once
+    try:
+        with warnings.catch_warnings():  # the trainer warns on a non-finite loss; the plot says it instead
+            warnings.simplefilter('ignore', RuntimeWarning)
+            history = trainer.fit(s['epochs'])
+    finally: self.train_button.disabled = False
+    run.model, run.history, run.reason = model, history, history.stopped_reason
+    run.status = 'completed' if history.stopped_reason == 'completed' else 'diverged'
+    self.status.value = f"{run.label}: final loss {run.losses[-1]:.4g}" if run.losses else f"{run.label}: {run.reason}"
+    self.redraw()
+    return run
+
+def _clear(self):
+    "Forget all runs."
+    self.runs.clear(); self.redraw(); return self
+
+LRExplorer.train, LRExplorer.clear = _train, _clear
+
+# %% ../nbs/11_widgets.ipynb #8d225e2a
+def _draw_losses(self):
+    ax = self.ax_loss
+    while len(self.lines) < len(self.runs):
+        self.lines.append(ax.plot([], [], lw=1.8)[0]); self.marks.append(ax.plot([], [], 'x', ms=10, mew=2.5)[0])
+    top = 1.6 * max([r.losses[0] for r in self.runs if r.losses] or [1.0])
+    for i, (line, mark) in enumerate(zip(self.lines, self.marks)):
+        run = self.runs[i] if i < len(self.runs) else None
+        if run is None:
+            line.set_data([], []); mark.set_data([], []); line.set_label('_'); continue
+        epochs = np.arange(len(run.losses))
+        line.set_data(epochs, run.losses); line.set_label(run.label)
+        mark.set_color(line.get_color())
+        # a diverged run ends with a cross, at the top edge if its last loss is off the chart
+        mark.set_data(([epochs[-1]], [min(run.losses[-1], top * 0.95)]) if run.status == 'diverged' and run.losses else ([], []))
+    ax.set_xlim(0, max([r.settings['epochs'] for r in self.runs] or [self.epochs.value]))
+    ax.set_ylim(0, top)
+    handles = [l for l, r in zip(self.lines, self.runs)]
+    if handles: ax.legend(handles=handles, fontsize=7, loc='upper right', frameon=False)
+    elif ax.get_legend(): ax.get_legend().remove()
+
+def _draw_prediction(self):
+    last = self.runs[-1] if self.runs else None
+    model = last.model if last and last.model is not None else None
+    if model is not None and last.settings['dataset'] == self.dataset.value:
+        with np.errstate(all='ignore'): out = predict_grid(model, self.grid)
+        img = np.clip(out, -1, 1) if out.ndim == 1 else out.argmax(1).astype(float)
+        self.region.set_data(img.reshape(self.grid_shape))
+        self.ax_data.set_title(f"latest run: lr={last.settings['lr']:.3g}" + (' (diverged)' if last.status == 'diverged' else ''), fontsize=10)
+    else:
+        self.region.set_data(np.full(self.grid_shape, np.nan))
+        self.ax_data.set_title(f"{self.dataset.value}: no run yet", fontsize=10)
+
+def _explorer_update(self): self._draw_losses(); self._draw_prediction()
+
+LRExplorer._draw_losses, LRExplorer._draw_prediction, LRExplorer._update = _draw_losses, _draw_prediction, _explorer_update
+
+# %% ../nbs/11_widgets.ipynb #1419b66f
 class _SweepRecorder(Callback):
     def __init__(self, finder): self.f = finder
     def on_fit_start(self, t): self.avg, self.last = 0.0, time.perf_counter()
@@ -437,6 +537,7 @@ class _SweepRecorder(Callback):
         elif smooth > 4 * min(f.smoothed): t.stop('sweep stopped: the loss is diverging')
         if f.live and time.perf_counter() - self.last > f.min_interval: f.redraw(); self.last = time.perf_counter()
 
+# %% ../nbs/11_widgets.ipynb #2e9745ba
 class LRFinder(WidgetView):
     "Sweep the learning rate exponentially on a copy of `model`; plot loss against lr and suggest one."
     min_interval, beta = 0.2, 0.9
@@ -469,46 +570,69 @@ class LRFinder(WidgetView):
         return cls(explorer.make_model(), explorer.X, explorer.y, explorer.loss_fn, batch_size=explorer.batch_size,
                    seed=explorer.seed, explorer=explorer, **kwargs)
 
-    def run(self):
-        "Do the sweep (on a copy of the model); returns the suggested learning rate."
-        self.live = is_live()
-        self.lrs, self.losses, self.smoothed = [], [], []
-        model = copy.deepcopy(self.model)   # the sweep wrecks its model on purpose: never the caller's
-        dl = DataLoader(self.X, self.y, batch_size=self.batch_size, shuffle=True, seed=self.seed)
-        gamma = (self.end_lr / self.start_lr) ** (1 / (self.steps - 1))
-        trainer = Trainer(model, self.loss_fn, SGD(model.parameters(), lr=self.start_lr), dl, metrics={},
-                          callbacks=[LRSchedule(exponential_lr(self.start_lr, gamma)), _SweepRecorder(self)])
-        self.run_button.disabled, self.status.value = True, 'sweeping …'
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter('ignore', RuntimeWarning)
-                h = trainer.fit(-(-self.steps // len(dl)))
-        finally: self.run_button.disabled = False
-        self.reason = h.stopped_reason
-        best = int(np.argmin(self.smoothed)) if self.smoothed else None
-        self.suggestion = self.lrs[best] / 10 if best is not None else None
-        self.use_button.disabled = self.explorer is None or self.suggestion is None
-        self.status.value = (f"{len(self.lrs)} steps; lowest loss at lr={self.lrs[best]:.3g}; suggested lr = <b>{self.suggestion:.3g}</b>"
-                             if best is not None else f"no finite loss: {self.reason}")
-        self.redraw()
-        return self.suggestion
-
-    def apply(self):
-        "Set the explorer's learning rate to the suggestion (the 'Use suggestion' button)."
-        if self.suggestion is None: raise ValueError("LRFinder.apply: run the sweep first")
-        if self.explorer is None: raise ValueError("LRFinder.apply: this finder has no explorer (make it with LRFinder.from_explorer)")
-        self.explorer.set_lr(self.suggestion)
-        return self.suggestion
-
-    def _update(self):
-        self.raw_line.set_data(self.lrs, self.losses); self.smooth_line.set_data(self.lrs, self.smoothed)
-        if self.suggestion is not None:
-            i = int(np.argmin(np.abs(np.log(self.lrs) - math.log(self.suggestion))))
-            self.mark.set_data([self.suggestion], [self.smoothed[i]])
-        else: self.mark.set_data([], [])
-        self.ax.set_xlim(self.start_lr, self.end_lr)
-        if self.smoothed:
-            lo, first = min(self.smoothed), self.smoothed[0]
-            self.ax.set_ylim(lo - 0.1 * (first - lo + 1e-3), max(first, lo) * 1.3 + 1e-3)
-
     def _controls(self): return [W.HBox([self.run_button, self.use_button, self.status])]
+
+# %% ../nbs/11_widgets.ipynb #eedb9ce7
+def _run_sweep(self):
+    "Do the sweep (on a copy of the model); returns the suggested learning rate."
+    self.live = is_live()
+    self.lrs, self.losses, self.smoothed = [], [], []
+    model = copy.deepcopy(self.model)   # the sweep wrecks its model on purpose: never the caller's
+    dl = DataLoader(self.X, self.y, batch_size=self.batch_size, shuffle=True, seed=self.seed)
+    gamma = (self.end_lr / self.start_lr) ** (1 / (self.steps - 1))
+    trainer = Trainer(model, self.loss_fn, SGD(model.parameters(), lr=self.start_lr), dl, metrics={},
+                      callbacks=[LRSchedule(exponential_lr(self.start_lr, gamma)), _SweepRecorder(self)])
+    self.run_button.disabled, self.status.value = True, 'sweeping …'
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore', RuntimeWarning)
+            h = trainer.fit(-(-self.steps // len(dl)))
+    finally: self.run_button.disabled = False
+    self.reason = h.stopped_reason
+    best = int(np.argmin(self.smoothed)) if self.smoothed else None
+    self.suggestion = self.lrs[best] / 10 if best is not None else None
+    self.use_button.disabled = self.explorer is None or self.suggestion is None
+    self.status.value = (f"{len(self.lrs)} steps; lowest loss at lr={self.lrs[best]:.3g}; suggested lr = <b>{self.suggestion:.3g}</b>"
+                         if best is not None else f"no finite loss: {self.reason}")
+    self.redraw()
+    return self.suggestion
+
+def _apply(self):
+    "Set the explorer's learning rate to the suggestion (the 'Use suggestion' button)."
+    if self.suggestion is None: raise ValueError("LRFinder.apply: run the sweep first")
+    if self.explorer is None: raise ValueError("LRFinder.apply: this finder has no explorer (make it with LRFinder.from_explorer)")
+    self.explorer.set_lr(self.suggestion)
+    return self.suggestion
+
+LRFinder.run, LRFinder.apply = _run_sweep, _apply
+
+# %% ../nbs/11_widgets.ipynb #bd1230a9
+def _finder_update(self):
+    self.raw_line.set_data(self.lrs, self.losses); self.smooth_line.set_data(self.lrs, self.smoothed)
+    if self.suggestion is not None:
+        i = int(np.argmin(np.abs(np.log(self.lrs) - math.log(self.suggestion))))
+        self.mark.set_data([self.suggestion], [self.smoothed[i]])
+    else: self.mark.set_data([], [])
+    self.ax.set_xlim(self.start_lr, self.end_lr)
+    if self.smoothed:
+        lo, first = min(self.smoothed), self.smoothed[0]
+        self.ax.set_ylim(lo - 0.1 * (first - lo + 1e-3), max(first, lo) * 1.3 + 1e-3)
+
+def _finder_static_state(self):
+    if self.suggestion is not None: return None
+    self.run()
+    return f"after one sweep (suggested lr = {self.suggestion:.3g})"
+
+LRFinder._update, LRFinder._static_state = _finder_update, _finder_static_state
+
+# %% ../nbs/11_widgets.ipynb #36b4b2ce
+_STATIC_LRS = (0.003, 2.0, 0.1)
+
+def _explorer_static_state(self):
+    if self.runs: return None
+    lr = self.lr.value
+    for r in _STATIC_LRS: self.set_lr(r).train()
+    self.lr.value = lr
+    return f"after three runs with lr = {', '.join(f'{r:g}' for r in _STATIC_LRS)}"
+
+LRExplorer._static_state = _explorer_static_state

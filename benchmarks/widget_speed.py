@@ -29,7 +29,7 @@ def main(argv=None):
     row('NeuronPlayground', 'change activation', _timed(lambda i: pg.set(activation=('relu', 'tanh')[i % 2]), 6))
 
     st = BackpropStepper()
-    row('BackpropStepper', 'Forward / Step back', _timed(lambda i: st.step() if i < st.n_steps else st.back(), 2 * st.n_steps))
+    row('BackpropStepper', 'next step / Step back', _timed(lambda i: st.step() if i < st.n_steps else st.back(), 2 * st.n_steps))
     def reset(i):
         st.position = 3  # from step 3 (the redraw of getting there is not timed)
         st.reset()

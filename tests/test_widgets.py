@@ -66,27 +66,51 @@ def test_playground_sliders_redraw_and_match_neuron(static):
 
 # ---- backprop step-through ------------------------------------------------------------------
 
-def test_stepper_buttons_walk_the_backward_pass(static):
+def test_stepper_buttons_walk_forward_then_backward(static):
     st = BackpropStepper()
-    fwd, back, reset = (st.buttons[k] for k in ('Forward', 'Step back', 'Reset'))
-    assert back.disabled and not fwd.disabled
+    fwd, bwd, back, reset = (st.buttons[k] for k in ('forward', 'backward', 'back', 'reset'))
+    assert (fwd.description, bwd.description) == ('Forward pass: next node', 'Backward pass: next node')
+    assert back.disabled and not fwd.disabled and bwd.disabled   # the forward pass comes first
     assert all(n.grad == 0.0 for n in st.order)
-    seen = []
+    known = []
     while not fwd.disabled:
         fwd.click()
+        known.append(sum(not math.isnan(n.data) for n in st.order))
+    assert known == [6, 7, 8, 9, 10]                         # the five leaves, then one node per step
+    assert st.position == st.n_forward and not bwd.disabled and st.root.grad == 0.0
+    ref = example_neuron()
+    assert [n.data for n in st.order] == [n.data for n in topological_order(ref)]
+    seen = []
+    while not bwd.disabled:
+        bwd.click()
         seen.append(sum(n.grad != 0.0 for n in st.order))
     assert seen == sorted(seen) and st.done                  # gradients only ever fill in
-    ref = example_neuron(); ref.backward()
+    ref.backward()
     assert [n.grad for n in st.order] == [n.grad for n in topological_order(ref)]
     assert 'step 6 / 6' in st.status.value and 'done' in st.status.value
     back.click()
-    assert st.position == 5 and not fwd.disabled
+    assert st.position == st.n_steps - 1 and not bwd.disabled and fwd.disabled
     # the picture highlights the node being processed and names the product in its caption
     assert 'w1.grad += ∂w1x1/∂w1 × w1x1.grad = 2 × 1 = 2' in st.caption.get_text()
     boxes = [t for t in st.ax.texts if t.get_bbox_patch() is not None]
     assert len(boxes) == len(st.order)
     reset.click()
     assert st.position == 0 and all(n.grad == 0.0 for n in st.order) and back.disabled
+    boxes = [t for t in st.ax.texts if t.get_bbox_patch() is not None]   # redrawn: the root's box is the last
+    assert math.isnan(st.root.data) and boxes[-1].get_text().endswith('data ?\ngrad –')
+
+
+def test_stepper_forward_steps_name_the_computation_and_text_is_readable(static):
+    st = BackpropStepper()
+    st.step()
+    node = st.steps[1][0]
+    a, b = node._parents
+    assert st.explain() == f"{node.label} = {a.label} × {b.label} = {a.data:.4g} × {b.data:.4g} = {node.data:.4g}"
+    assert st.caption.get_text().startswith('forward pass: 1 / 5 nodes')
+    boxes = [t for t in st.ax.texts if t.get_bbox_patch() is not None]
+    px = lambda t: t.get_fontsize() * st.fig.dpi / 72
+    assert min(px(t) for t in boxes) >= 13 and px(st.caption) >= 13   # 10 pt at 96 dpi
+    assert st.png.startswith(b'\x89PNG') and st.fig.get_figwidth() * st.fig.dpi <= 800   # shown at its own size
 
 
 def test_stepper_any_expression_and_errors(static):
@@ -176,6 +200,7 @@ def test_finder_leaves_model_unchanged_and_suggests(static):
     assert 20 < len(f.lrs) <= 120 and f.lrs[0] == pytest.approx(1e-4)
     assert np.all(np.diff(np.log(f.lrs)) > 0)
     assert min(f.lrs) < f.suggestion < max(f.lrs)
+    assert f.suggestion == f.lrs[int(np.argmin(f.smoothed))] / 10
     np.testing.assert_array_equal(f.smooth_line.get_ydata(), f.smoothed)
     assert len(f.mark.get_xdata()) == 1
     assert not f.use_button.disabled
@@ -194,3 +219,46 @@ def test_finder_without_explorer_and_bad_arguments(static):
     with pytest.raises(ValueError, match='has no explorer'): f.apply()
     with pytest.raises(ValueError, match='start_lr < end_lr'): LRFinder(MLP(2, [1]), X, y, mse_loss, start_lr=1, end_lr=0.1)
     with pytest.raises(ValueError, match='steps must be an int >= 10'): LRFinder(MLP(2, [1]), X, y, mse_loss, steps=3)
+
+
+# ---- static pictures ------------------------------------------------------------------------
+
+def test_static_pictures_show_a_state_that_teaches(monkeypatch, static):
+    shown = []
+    monkeypatch.setattr(IPython.display, 'display', lambda *objs, **kw: shown.extend(objs))
+    ex = LRExplorer(epochs=6)
+    empty = ex.png
+    ex._ipython_display_()
+    assert [r.settings['lr'] for r in ex.runs] == pytest.approx([0.003, 2.0, 0.1], rel=0.06)
+    assert [r.status for r in ex.runs] == ['completed', 'diverged', 'completed']
+    assert shown[0].data == ex.png != empty and 'after three runs with lr = 0.003, 2, 0.1' in shown[1].data
+    assert np.isfinite(ex.region.get_array()).all()           # the panel shows the last, good, run
+    assert ex.lr.value == pytest.approx(0.05)                   # the slider is where it was
+    f = LRFinder.from_explorer(ex, steps=40)
+    f._ipython_display_()
+    assert f.suggestion is not None and 'after one sweep' in shown[3].data and shown[2].data == f.png
+    st = BackpropStepper()
+    st._ipython_display_()
+    assert st.position == st.n_forward + 3 and 'half-way through the backward pass (step 8 of 11)' in shown[5].data
+    st.goto(2)
+    st._ipython_display_()                                      # moved by hand: shown as it is
+    assert st.position == 2 and 'half-way' not in shown[7].data
+    pg = NeuronPlayground()
+    pg._ipython_display_()
+    assert shown[8].data == pg.png and '*A static picture of the NeuronPlayground widget: open' in shown[9].data
+
+
+def test_live_display_leaves_widgets_as_they_are(monkeypatch, live):
+    shown = []
+    monkeypatch.setattr(IPython.display, 'display', lambda *objs, **kw: shown.extend(objs))
+    ex, st = LRExplorer(epochs=6), BackpropStepper()
+    ex._ipython_display_(); st._ipython_display_()
+    assert ex.runs == [] and st.position == 0 and [type(w) for w in shown] == [wg.W.VBox, wg.W.VBox]
+
+
+def test_playground_sigmoid_is_the_engines(static):
+    pg = NeuronPlayground(activation='sigmoid')
+    pg.set(w1=3.0, w2=0.0, b=-1.0)
+    for x in (-2.0, -0.3, 0.0, 1.7):
+        assert float(pg.output(x, 0.0)) == pytest.approx(Value(3.0 * x - 1.0).sigmoid().data, rel=1e-15)
+    assert wg._ACTIVATIONS['sigmoid'][0](np.array([-800.0, 800.0])).tolist() == [0.0, 1.0]   # no overflow

@@ -8,7 +8,7 @@ is an xfail (every other assertion still holds for both).
 
 The notebook is copied to a temporary directory, so nothing is written into nbs/. Screenshots are
 saved in the test's temporary directory (the path is printed)."""
-import json, os, re, secrets, shutil, socket, subprocess, sys, time, urllib.request
+import json, os, re, secrets, socket, subprocess, sys, time, urllib.request
 from pathlib import Path
 
 import pytest
