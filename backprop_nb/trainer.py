@@ -246,7 +246,7 @@ class _Saved:
         self.arrays = [(p, np.array(p.data, copy=True), np.zeros(p.data.size, p.data.dtype))
                        for p in self.params if isinstance(p.data, np.ndarray)]
         self.scalars = [p for p in self.params if not isinstance(p.data, np.ndarray)]
-        self._opt_state = getattr(opt, 'state_dict', None)
+        self._opt_state = getattr(opt, 'state_dict', None) if hasattr(opt, 'load_state_dict') else None
         self.save()
 
     def save(self):

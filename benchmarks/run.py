@@ -12,7 +12,7 @@ for var in ('OMP_NUM_THREADS', 'OPENBLAS_NUM_THREADS', 'MKL_NUM_THREADS'): os.en
 here = Path(__file__).parent
 sys.path.insert(0, str(here))
 
-BENCHMARKS = ['graph_speed', 'micrograd_demo', 'tensor_speed', 'widget_speed']
+BENCHMARKS = ['graph_speed', 'micrograd_demo', 'tensor_speed', 'widget_speed', 'trainer_overhead']
 
 def main(names=None):
     names = names or [n for n in BENCHMARKS if (here / f'{n}.py').exists()]
