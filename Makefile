@@ -6,14 +6,18 @@ STAMP  := $(VENV)/.stamps
 export MPLBACKEND := Agg
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help demo test test-fast sync lab docs bench export clean readme
+.PHONY: help demo test test-nbs browser lab export docs bench clean
 
 help:
-	@echo "make demo   train a small network and print its progress (sets up .venv)"
-	@echo "make test   sync check, every notebook under nbdev_test, then pytest tests/"
-	@echo "make lab    JupyterLab on nbs/ (the course)"
-	@echo "make export nbdev_export + nbdev_clean + README, after editing notebooks"
-	@echo "make bench  speed comparisons with micrograd / PyTorch (not part of the tests)"
+	@echo "make demo     train a small network and print its progress (sets up .venv)"
+	@echo "make test     sync check, every notebook under nbdev_test, then pytest tests/"
+	@echo "make test-nbs the notebooks alone under nbdev_test (quicker while writing a lesson)"
+	@echo "make browser  install Debian's chromium (sudo apt-get) for the browser tests, which skip without it"
+	@echo "make lab      JupyterLab on nbs/ (the course)"
+	@echo "make export   nbdev_export + nbdev_clean + README, after editing notebooks"
+	@echo "make docs     the documentation site, offline (docs/README.md)"
+	@echo "make bench    speed comparisons with micrograd / PyTorch, and Trainer vs the plain loop (not part of the tests)"
+	@echo "make clean    remove build outputs"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,8 +38,9 @@ $(STAMP)/dev: $(BIN)/python setup.py settings.ini
 demo: $(STAMP)/runtime
 	$(BIN)/backprop-nb train
 
+# The browser tests skip (naming the command that installs the browser) when chromium is missing;
+# nothing here installs system packages. CI installs it first (.ci/run), and there a missing browser fails.
 test: $(STAMP)/dev
-	bash tools/ensure_chromium.sh
 	$(BIN)/python tools/sync_check.py
 	$(BIN)/nbdev_test --n_workers 0 --do_print
 	$(BIN)/python -m pytest tests/ -q -p no:cacheprovider
@@ -43,6 +48,10 @@ test: $(STAMP)/dev
 # The notebooks alone, without pytest (quicker while writing a lesson).
 test-nbs: $(STAMP)/dev
 	$(BIN)/nbdev_test --n_workers 0 --do_print
+
+# Asked for explicitly: installs a system package with sudo apt-get.
+browser:
+	bash tools/ensure_chromium.sh
 
 export: $(STAMP)/dev
 	$(BIN)/nbdev_export

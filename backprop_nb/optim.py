@@ -24,7 +24,8 @@ def _copy(g): return g.copy() if isinstance(g, np.ndarray) else g
 
 class Optimizer:
     "Holds the parameters and the learning rate; subclasses define `step()`."
-    _buffers = {}   # PyTorch's name of a per-parameter buffer -> the attribute holding the list of them
+    _settings_names = ('lr',)   # what state_dict() saves besides the step count and the buffers
+    _buffers = {}               # PyTorch's name of a per-parameter buffer -> the attribute holding the list of them
 
     def __init__(self, params, lr):
         name = type(self).__name__
@@ -40,7 +41,8 @@ class Optimizer:
         "Clear every parameter's gradient (a Value's to 0.0; an array gradient to None, as in PyTorch)."
         for p in self.params: _zero_grad_(p)
 
-    def _settings(self): return {k: v for k, v in vars(self).items() if not k.startswith('_') and k not in ('params', 'steps')}
+    def _settings(self): return {k: getattr(self, k) for k in self._settings_names}
+    def _param_states(self): return [{'step': self.steps} for _ in self.params]
 
     def __repr__(self):
         return f"{type(self).__name__}({len(self.params)} parameters, {', '.join(f'{k}={v!r}' for k, v in self._settings().items())})"
@@ -48,7 +50,7 @@ class Optimizer:
 # %% ../nbs/04_gradient_descent.ipynb #a1c0e5d1
 class SGD(Optimizer):
     "Stochastic gradient descent, w <- w - lr * grad, with PyTorch's momentum, Nesterov and weight decay."
-    _buffers = {'momentum_buffer': '_bufs'}
+    _settings_names, _buffers = ('lr', 'momentum', 'weight_decay', 'nesterov'), {'momentum_buffer': '_bufs'}
     def __init__(self, params, lr=0.001, momentum=0, weight_decay=0, nesterov=False):
         super().__init__(params, lr)
         self.momentum = _number('SGD', 'momentum', momentum)
@@ -56,6 +58,8 @@ class SGD(Optimizer):
         self.nesterov = bool(nesterov)
         if self.nesterov and not self.momentum: raise ValueError("SGD: nesterov=True needs a momentum > 0")
         self._bufs = [None] * len(self.params)
+
+    def _param_states(self): return [{'step': self.steps, 'momentum_buffer': b} for b in self._bufs]
 
     def step(self):
         "Update every parameter that has a gradient."
@@ -78,7 +82,7 @@ class SGD(Optimizer):
 # %% ../nbs/04_gradient_descent.ipynb #8a100a87
 class Adam(Optimizer):
     "Adam: per-parameter steps from running means of the gradient and its square (PyTorch's update rule)."
-    _decoupled, _buffers = False, {'exp_avg': '_m', 'exp_avg_sq': '_v'}
+    _decoupled, _settings_names, _buffers = False, ('lr', 'betas', 'eps', 'weight_decay'), {'exp_avg': '_m', 'exp_avg_sq': '_v'}
     def __init__(self, params, lr=0.001, betas=(0.9, 0.999), eps=1e-8, weight_decay=0):
         super().__init__(params, lr)
         name = type(self).__name__
@@ -87,6 +91,8 @@ class Adam(Optimizer):
         self.eps = _number(name, 'eps', eps)
         self.weight_decay = _number(name, 'weight_decay', weight_decay)
         self._m, self._v = [None] * len(self.params), [None] * len(self.params)
+
+    def _param_states(self): return [{'step': self.steps, 'exp_avg': m, 'exp_avg_sq': v} for m, v in zip(self._m, self._v)]
 
     def step(self):
         "Update every parameter that has a gradient."
@@ -114,9 +120,7 @@ class AdamW(Adam):
 # %% ../nbs/04_gradient_descent.ipynb #c3e5a7b9
 def state_dict(self):
     "The step count, the per-parameter buffers and the settings, in PyTorch's layout (the buffers themselves, not copies)."
-    names, t, n = ('step', *self._buffers), self.steps, len(self.params)
-    rows = zip(*[getattr(self, attr) for attr in self._buffers.values()]) if self._buffers else [()] * n
-    state = {i: dict(zip(names, (t, *bufs))) for i, bufs in enumerate(rows)} if t else {}
+    state = dict(enumerate(self._param_states())) if self.steps else {}
     return {'state': state, 'param_groups': [{**self._settings(), 'params': list(range(len(self.params)))}]}
 
 def _loaded(self, i, k, b):

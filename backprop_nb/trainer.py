@@ -58,23 +58,25 @@ class History:
         return _jsonable(dict(steps=self.steps, epochs=self.epochs, stopped_reason=self.stopped_reason,
                               stopped_step=self.stopped_step, interrupted=self.interrupted))
 
-    def save(self, path):
-        "Write the history as JSON."
-        with open(path, 'w', encoding='utf-8') as f: json.dump(self.to_dict(), f, indent=1, allow_nan=False)
-        return path
-
-    @classmethod
-    def load(cls, path):
-        "Read a history written by `save`."
-        with open(path, encoding='utf-8') as f: d = json.load(f)
-        h = cls()
-        h.steps, h.epochs = d['steps'], d['epochs']
-        h.stopped_reason, h.stopped_step, h.interrupted = d['stopped_reason'], d['stopped_step'], d['interrupted']
-        return h
-
     def __repr__(self):
         n_steps, n_epochs = len(self.steps.get('loss', [])), len(self.epochs.get('epoch', []))
         return f"History({n_steps} steps, {n_epochs} epochs, stopped: {self.stopped_reason})"
+
+# %% ../nbs/06_trainer.ipynb #3a73d709
+def save(self, path):
+    "Write the history as JSON."
+    with open(path, 'w', encoding='utf-8') as f: json.dump(self.to_dict(), f, indent=1, allow_nan=False)
+    return path
+
+def load(cls, path):
+    "Read a history written by `save`."
+    with open(path, encoding='utf-8') as f: d = json.load(f)
+    h = cls()
+    h.steps, h.epochs = d['steps'], d['epochs']
+    h.stopped_reason, h.stopped_step, h.interrupted = d['stopped_reason'], d['stopped_step'], d['interrupted']
+    return h
+
+History.save, History.load = save, classmethod(load)
 
 # %% ../nbs/06_trainer.ipynb #bc75b304
 class Callback:
@@ -244,7 +246,7 @@ class _Saved:
         self.arrays = [(p, np.array(p.data, copy=True), np.zeros(p.data.size, p.data.dtype))
                        for p in self.params if isinstance(p.data, np.ndarray)]
         self.scalars = [p for p in self.params if not isinstance(p.data, np.ndarray)]
-        self._opt_state = getattr(opt, 'state_dict', None)
+        self._opt_state = getattr(opt, 'state_dict', None) if hasattr(opt, 'load_state_dict') else None
         self.save()
 
     def save(self):

@@ -12,7 +12,8 @@ for var in ('OMP_NUM_THREADS', 'OPENBLAS_NUM_THREADS', 'MKL_NUM_THREADS'): os.en
 here = Path(__file__).parent
 sys.path.insert(0, str(here))
 
-BENCHMARKS = ['graph_speed', 'micrograd_demo', 'gc_share', 'tensor_speed', 'numpy_tricks', 'malloc_spread', 'digits_accuracy', 'widget_speed']
+BENCHMARKS = ['graph_speed', 'micrograd_demo', 'gc_share', 'tensor_speed', 'numpy_tricks', 'malloc_spread',
+              'digits_accuracy', 'widget_speed', 'trainer_overhead']
 
 def main(names=None):
     names = names or [n for n in BENCHMARKS if (here / f'{n}.py').exists()]

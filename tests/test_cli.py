@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from backprop_nb.cli import main
-from backprop_nb.nn import MLP, TensorMLP, load_npz, save_npz
+from backprop_nb.nn import MLP, load_npz, save_npz
+from backprop_nb.tensor_nn import MLP as TensorMLP
 from backprop_nb.trainer import Callback
 
 BIN = Path(sys.executable).parent
@@ -254,3 +255,93 @@ def test_digits_without_scikit_learn_says_which_extra(tmp_path, monkeypatch, cap
     err = capsys.readouterr().err.strip().splitlines()
     assert err == ["backprop-nb train: error: --dataset digits: load_digits needs scikit-learn: pip install 'backprop_nb[datasets]'"]
     assert not (tmp_path / 'd').exists()
+
+# ---------------------------------------------------------------- issue 11: D2, D3, D15, D16, D17, and `make test`
+def one_line_error(r, *needles):
+    assert r.returncode == 2, (r.returncode, r.stdout, r.stderr)
+    assert len(r.stderr.strip().splitlines()) == 1 and 'Traceback' not in r.stderr, r.stderr
+    for n in needles: assert n in r.stderr, (n, r.stderr)
+    assert 'data   ' not in r.stdout                                # refused before anything was trained
+
+def test_bad_out_is_refused_before_training(tmp_path):
+    "D2: --out a file, or a path through a file: one line, status 2, before training."
+    (tmp_path / 'afile').write_text('mine')
+    one_line_error(cli('train', *FAST, '--out', 'afile', '--quiet', cwd=tmp_path), '--out afile', 'not a directory')
+    one_line_error(cli('train', *FAST, '--out', 'afile/sub', '--quiet', cwd=tmp_path), '--out afile/sub', 'cannot write there')
+    assert (tmp_path / 'afile').read_text() == 'mine'
+
+@pytest.mark.skipif(os.geteuid() == 0, reason='root may write anywhere')
+def test_unwritable_out_is_refused_before_training(tmp_path):
+    ro = tmp_path / 'ro'; ro.mkdir(); ro.chmod(0o500)
+    try: one_line_error(cli('train', *FAST, '--out', 'ro/run', '--quiet', cwd=tmp_path), 'cannot write there')
+    finally: ro.chmod(0o700)
+
+def test_reusing_out_is_refused_and_overwrite_replaces_the_run(tmp_path):
+    "D3: a second run into the same --out never mixes with the first: refused, or --overwrite clears the old files."
+    assert main(['train', *FAST, '--out', str(tmp_path / 'r'), '--quiet']) == 0
+    before = {f: (tmp_path / 'r' / f).read_bytes() for f in files(tmp_path / 'r')}
+    r = cli('train', *FAST, '--epochs', '1', '--out', 'r', '--quiet', cwd=tmp_path)
+    one_line_error(r, '--out r', 'already holds', '--overwrite')
+    assert {f: (tmp_path / 'r' / f).read_bytes() for f in files(tmp_path / 'r')} == before      # nothing lost
+    # a digits run into a moons folder: with --overwrite the old boundary.png is gone, not left beside the new files
+    r = cli('train', '--dataset', 'digits', '--epochs', '1', '--out', 'r', '--overwrite', '--quiet', cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert files(tmp_path / 'r') == ['config.json', 'history.json', 'loss.png', 'model.npz']
+    assert json.loads((tmp_path / 'r' / 'config.json').read_text())['dataset'] == 'digits'
+    (tmp_path / 'r' / 'notes.txt').write_text('mine')                 # --overwrite never removes what it did not write
+    one_line_error(cli('train', *FAST, '--out', 'r', '--overwrite', '--quiet', cwd=tmp_path), "'notes.txt'")
+    assert (tmp_path / 'r' / 'notes.txt').read_text() == 'mine'
+
+def test_run_stopped_at_step_zero_keeps_no_stale_loss_png(tmp_path):
+    "D3: a run that stops at step 0 draws no loss.png, and no older one may remain beside its files."
+    assert main(['train', *FAST, '--out', str(tmp_path / 'r'), '--quiet']) == 0
+    r = cli('train', *FAST, '--lr', '1e300', '--out', 'r', '--overwrite', '--quiet', cwd=tmp_path)
+    assert r.returncode == 1 and 'loss.png' not in files(tmp_path / 'r')
+
+@pytest.mark.parametrize('flags', [['--n', '1000000000000'], ['--hidden', '1000000000000'], ['--hidden', '50000,50000,50000'],
+                                   ['--engine', 'scalar', '--hidden', '30000,30000']])
+def test_sizes_that_cannot_fit_are_refused_with_the_figure(tmp_path, flags):
+    "D15: estimate the memory first; no MemoryError traceback, no OOM kill."
+    t0 = time.perf_counter()
+    r = cli('train', *flags, '--out', 'r', '--quiet', cwd=tmp_path)
+    one_line_error(r, 'GB of memory', 'available')
+    assert time.perf_counter() - t0 < 60 and not (tmp_path / 'r').exists()
+
+def test_huge_noise_does_not_crash_plotting(tmp_path):
+    "D15: --noise 1e12: the run ends normally with its files (a figure that cannot be drawn is named, not a traceback)."
+    r = cli('train', *FAST, '--noise', '1e12', '--out', 'r', '--quiet', cwd=tmp_path)
+    assert r.returncode in (0, 1) and 'Traceback' not in r.stderr, r.stderr
+    assert {'model.npz', 'history.json', 'config.json'} <= set(files(tmp_path / 'r'))
+
+def test_init_with_a_nan_weight_is_refused(tmp_path):
+    "D15: an --init file holding a nan weight: one line naming the parameter, before training."
+    model = TensorMLP(2, [8, 1])
+    model.state_dict()   # a tensor network's parameters, by name
+    sd = {k: v.copy() for k, v in model.state_dict().items()}
+    sd['0.weight'][0, 0] = np.nan
+    np.savez(tmp_path / 'nan.npz', **sd)
+    one_line_error(cli('train', *FAST, '--init', 'nan.npz', '--out', 'r', '--quiet', cwd=tmp_path), "'0.weight'", 'not finite')
+
+@pytest.mark.parametrize('flag', ['--init', '--out'])
+def test_empty_paths_are_refused(tmp_path, flag):
+    "D16: --init '' and --out '' were silently ignored."
+    one_line_error(cli('train', *FAST, flag, '', '--quiet', cwd=tmp_path), f"argument {flag}: expected a path, got ''")
+
+def test_closed_stdout_loses_nothing(tmp_path):
+    "D17: `backprop-nb train | head -1`: the run's files are written and nothing ends in a traceback."
+    cmd = [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, '-m', 'backprop_nb.cli']
+    p = subprocess.Popen(cmd + ['train', *FAST, '--epochs', '20', '--out', 'r'], cwd=tmp_path, env=ENV,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    p.stdout.readline(); p.stdout.close()                           # what `head -1` does
+    err = p.stderr.read().decode(); p.wait(timeout=300)
+    assert 'Traceback' not in err and 'BrokenPipeError' not in err, err
+    assert p.returncode == 0 and files(tmp_path / 'r') == FILES
+
+def test_make_test_installs_no_system_packages():
+    "`make test` must not run sudo apt-get on a learner's laptop; CI installs the browser itself."
+    root = Path(__file__).parent.parent
+    r = subprocess.run(['make', '-n', '-W', 'setup.py', 'test'], cwd=root, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert 'apt-get' not in r.stdout and 'ensure_chromium' not in r.stdout
+    ci = (root / '.ci' / 'run').read_text()
+    assert 'ensure_chromium' in ci and 'CI=true make test' in ci
