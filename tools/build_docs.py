@@ -310,7 +310,8 @@ def api_index(api, module_pages, labels, pages):
     "The reference's first page: every module, in course order, with its names and summaries."
     lines = ['# API reference', '',
              'Every public name the library exports, module by module, with its signature and '
-             'its methods; each entry links to the chapter that builds it.', '']
+             'its methods; each entry links to the chapter that builds it. The {ref}`genindex` lists '
+             'every class, method and function alphabetically.', '']
     page_idx = {p: i for i, p in enumerate(pages)}
 
     def rank(mod):
