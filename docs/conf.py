@@ -48,12 +48,16 @@ html_theme = 'sphinx_book_theme'
 html_title = f'{project} {version}'.strip()
 html_copy_source = False
 html_show_sourcelink = False
+# Search results without page excerpts: Sphinx fetches those pages, which browsers refuse for a
+# site opened from file:// (a console error per result).
+html_show_search_summary = False
 html_theme_options = {
     'show_toc_level': 2,
     'use_download_button': False,
     'use_fullscreen_button': False,
     'navigation_with_keys': False,
     'show_prev_next': True,
+    'logo': {'text': html_title},  # the name and version next to the logo
 }
 html_sidebars = {'**': ['navbar-logo.html', 'search-field.html', 'sbt-sidebar-nav.html']}
 # Light unless the reader's system asks for dark; avoids the theme's console error on a fresh

@@ -220,6 +220,48 @@ def test_no_remote_assets(site):
     assert not remote, '\n'.join(remote)
 
 
+_REPR = re.compile(r'<[A-Za-z_][\w.]*(?: object)? at 0x[0-9a-fA-F]+>|<Figure size \d+x\d+ with \d+ Axes>'
+                   r'|\b(?:interactive|VBox|HBox|Output|FloatSlider|IntSlider)\((?:children|value)=')
+_LATEX = re.compile(r'\\(?:[A-Za-z]{2,}|[_^{}|,;!])|\$[^$\s][^$]*\$')
+_HIDDEN = re.compile(r'<(script|style|pre|code|textarea)\b.*?</\1>|<(span|div) class="math\b[^"]*"[^>]*>.*?</\2>'
+                     r'|<(?:span|div) class="katex[^"]*".*?</(?:span|div)>', re.S)
+
+
+def _page_slips(path):
+    "Python object reprs anywhere on a page; LaTeX left raw in its prose (not in code, not in math)."
+    raw = path.read_text(encoding='utf-8')
+    found = [f'a Python repr: {m.group(0)}' for m in _REPR.finditer(html.unescape(raw))]
+    main = re.search(r'<main\b.*?</main>', raw, re.S)
+    prose = html.unescape(re.sub(r'<[^>]+>', ' ', _HIDDEN.sub(' ', main.group(0) if main else raw)))
+    found += [f'raw LaTeX: ...{prose[max(0, m.start() - 30):m.end() + 10].strip()}...'
+              for m in _LATEX.finditer(prose)]
+    return found
+
+
+# Slips that live in notebook text, fixed by the notebooks' owners (issue 15, item 3); the lead
+# removes an entry once the notebook is fixed. {page: reason}
+_KNOWN_SLIPS = {
+    'gradient_descent.html': 'nbs/04_gradient_descent.ipynb: cell 8 (the first learning-rate plots) ends '
+        'with `axs[1].legend()`, shown as <matplotlib.legend.Legend at 0x...>; cell 21 (Learning-rate '
+        'schedules) writes `\\lambda_\\min`, which KaTeX cannot typeset (console error, raw LaTeX shown)',
+}
+
+
+def _known_slip(problem):
+    "A browser problem that one of _KNOWN_SLIPS explains: KaTeX failing on a formula of that page."
+    return 'KaTeX' in problem and any(f' on {page}:' in problem for page in _KNOWN_SLIPS)
+
+
+def test_no_raw_latex_or_python_reprs(site):
+    "No page shows LaTeX source instead of a formula, or `<matplotlib.legend.Legend at 0x…>`-like reprs."
+    slips = {p.relative_to(site).as_posix(): _page_slips(p) for p in site.rglob('*.html')
+             if p.relative_to(site).parts[0] not in ('_static', '_sources')}
+    slips = {p: s for p, s in slips.items() if s}
+    unknown = {p: s for p, s in slips.items() if p not in _KNOWN_SLIPS}
+    assert not unknown, '\n'.join(f'{p}: {x}' for p, s in unknown.items() for x in s)
+    if slips: pytest.xfail('; '.join(_KNOWN_SLIPS[p] for p in slips))
+
+
 def _chapter_with_math_and_plot(site):
     "The first chapter, in course order, showing both a formula and a plot image."
     for rel in builder.notebooks(ROOT / 'nbs'):
@@ -230,43 +272,199 @@ def _chapter_with_math_and_plot(site):
             return page
 
 
-def test_browser_shows_home_and_a_chapter(site, tmp_path):
+# ---- what a reader sees: headless Chromium ------------------------------------------------
+
+class _Browser:
+    """Chromium on the built site. Every request that would leave the site (anything not
+    file://) is recorded and refused; console errors, page errors and failed loads are recorded."""
+    def __init__(self, p, tmp_path, site):
+        self.problems, self.site = [], site
+        self.ctx = p.chromium.launch_persistent_context(
+            str(tmp_path / 'profile'), executable_path=CHROMIUM, headless=True,
+            args=CHROMIUM_ARGS, viewport={'width': 1280, 'height': 900})
+        self.ctx.route(re.compile(r'^(?!file:)'), self._outside)
+
+    def _outside(self, route):
+        self.problems.append(f'request leaving the site: {route.request.url}')
+        route.abort()
+
+    def check(self):
+        "Fail on the problems seen since the last check; xfail when notebook text explains them all."
+        problems, self.problems = self.problems, []
+        unknown = [p for p in problems if not _known_slip(p)]
+        assert not unknown, '\n'.join(unknown)
+        if problems:
+            pytest.xfail('; '.join(_KNOWN_SLIPS[p] for p in _KNOWN_SLIPS if any(f' on {p}:' in x for x in problems)))
+
+    def open(self, path, width=1280):
+        page = self.ctx.new_page()
+        page.set_viewport_size({'width': width, 'height': 900})
+        page.on('console', lambda m: m.type == 'error' and self.problems.append(
+            f'console error on {path}: {m.text} ({m.location.get("url")})'))
+        page.on('pageerror', lambda e: self.problems.append(f'page error on {path}: {e}'))
+        page.on('requestfailed', lambda r: r.url.startswith('file:') and self.problems.append(
+            f'failed request on {path}: {r.url}'))
+        page.goto((self.site / path).as_uri())
+        page.wait_for_load_state('load')
+        return page
+
+    def close(self):
+        self.ctx.close()
+
+
+@pytest.fixture(scope='module')
+def browser(site, tmp_path_factory):
     if not Path(CHROMIUM).exists():
         msg = f'{CHROMIUM} is missing (bash tools/ensure_chromium.sh installs it)'
         if os.environ.get('CI', '').lower() == 'true': pytest.fail(msg)
         pytest.skip(msg)
     from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        b = _Browser(p, tmp_path_factory.mktemp('chromium'), site)
+        try: yield b
+        finally: b.close()
+
+
+def _chapters():
+    return [builder.page_name(r) for r in builder.notebooks(ROOT / 'nbs') if r.as_posix() != 'index.ipynb']
+
+
+def _nav_hrefs(page, page_file):
+    nav = page.locator('nav.bd-docs-nav a.reference.internal')
+    hrefs = [h.split('#')[0] or page_file  # the current page links to "#"
+             for h in nav.evaluate_all('els => els.map(e => e.getAttribute("href"))')]
+    return [h for h in hrefs if not h.startswith(('api/', '../'))]
+
+
+def test_browser_shows_home_and_a_chapter(site, browser, tmp_path):
+    """At 1280 px: title, logo, sidebar in course order, KaTeX, a loaded plot, copy buttons on
+    the code, the repository and edit links, the notebook download; nothing from the network."""
+    browser.problems.clear()  # only what this test sees
     chapter = _chapter_with_math_and_plot(site)
     assert chapter, 'no chapter shows both a formula and a plot'
-    chapters = [builder.page_name(r) for r in builder.notebooks(ROOT / 'nbs') if r.as_posix() != 'index.ipynb']
-    site_url = site.as_uri()
-    problems = []
-    with sync_playwright() as p:
-        ctx = p.chromium.launch_persistent_context(
-            str(tmp_path / 'profile'), executable_path=CHROMIUM, headless=True,
-            args=CHROMIUM_ARGS, viewport={'width': 1280, 'height': 900})
-        try:
-            for page_file, shot in ((site / 'index.html', 'home.png'), (chapter, 'chapter.png')):
-                page = ctx.new_page()
-                page.on('console', lambda m: m.type == 'error' and m.location.get('url', '').startswith(site_url)
-                        and problems.append(f'console: {m.text} ({m.location.get("url")})'))
-                page.on('pageerror', lambda e: problems.append(f'page error: {e}'))
-                page.on('requestfailed', lambda r: problems.append(f'failed request: {r.url}'))
-                page.goto(page_file.as_uri())
-                page.wait_for_load_state('load')
-                assert 'backprop_nb' in page.title()
-                nav = page.locator('nav.bd-docs-nav a.reference.internal')
-                hrefs = [h.split('#')[0] or page_file.name  # the current page links to "#"
-                         for h in nav.evaluate_all('els => els.map(e => e.getAttribute("href"))')]
-                assert hrefs == [f'{c}.html' for c in chapters] + ['api.html']
-                if page_file == chapter:
-                    page.wait_for_selector('.math .katex', timeout=10_000)  # KaTeX typeset a formula
-                    img = page.locator('.cell_output img').first
-                    img.scroll_into_view_if_needed()
-                    assert img.evaluate('i => i.complete && i.naturalWidth > 0'), 'plot image did not load'
-                page.screenshot(path=str(tmp_path / shot), full_page=True)
-                page.close()
-        finally:
-            ctx.close()
-    assert not problems, '\n'.join(problems)
+    chapters = _chapters()
+    for page_file, shot in (('index.html', 'home.png'), (chapter.name, 'chapter.png')):
+        page = browser.open(page_file)
+        assert 'backprop_nb' in page.title()
+        assert _nav_hrefs(page, page_file) == [f'{c}.html' for c in chapters] + ['api.html']
+        logo = page.locator('img.logo__image').first
+        assert logo.evaluate('i => i.complete && i.naturalWidth > 0'), 'logo did not load'
+        assert page.locator('a.btn[href^="https://"][title="Source repository"], '
+                            'a[href^="https://"].btn-source-repository-button').count() >= 1
+        if page_file == chapter.name:
+            page.wait_for_selector('.math .katex', timeout=10_000)  # KaTeX typeset a formula
+            img = page.locator('.cell_output img').first
+            img.scroll_into_view_if_needed()
+            assert img.evaluate('i => i.complete && i.naturalWidth > 0'), 'plot image did not load'
+            inputs = page.locator('div.cell_input pre').count()
+            assert inputs and page.locator('div.cell_input button.copybtn').count() == inputs
+            assert page.locator('div.cell_output button.copybtn').count() == 0  # outputs are not for copying
+            edit = page.locator('a[href*="/edit/"]').first.get_attribute('href')
+            rel = next(r for r in builder.notebooks(ROOT / 'nbs') if builder.page_name(r) == chapter.stem)
+            assert edit.endswith(f'/nbs/{rel.as_posix()}'), edit
+            download = page.locator(f'a.download[href$="/{rel.name}"]')
+            assert download.count() == 1
+            nb = json.loads((chapter.parent / download.get_attribute('href')).read_text(encoding='utf-8'))
+            assert any(c.get('outputs') for c in nb['cells']), 'the download has no outputs'
+        page.screenshot(path=str(tmp_path / shot), full_page=True)
+        page.close()
     print(f'screenshots in {tmp_path}')
+    browser.check()
+
+
+def test_phone_navigation_opens_and_a_chapter_link_works(site, browser, tmp_path):
+    "At 390 px the menu button opens the site navigation, and a chapter link in it opens that chapter."
+    browser.problems.clear()  # only what this test sees
+    chapters = _chapters()
+    page = browser.open(f'{chapters[0]}.html', width=390)
+    toggle = page.locator('.primary-toggle:visible').first
+    toggle.click()
+    dialog = page.locator('#pst-primary-sidebar-modal')
+    page.wait_for_function('() => document.querySelector("#pst-primary-sidebar-modal").open', timeout=5000)
+    link = dialog.locator(f'a.reference.internal[href="{chapters[1]}.html"]')
+    assert link.is_visible(), 'the chapter link is not visible in the opened navigation'
+    page.screenshot(path=str(tmp_path / 'phone-nav.png'))
+    link.click()
+    page.wait_for_load_state('load')
+    assert page.url.endswith(f'/{chapters[1]}.html'), page.url
+    # the contents button opens this page's contents; the search button a search field
+    page.locator('.secondary-toggle:visible').first.click()
+    page.wait_for_function('() => document.querySelector("#pst-secondary-sidebar-modal").open', timeout=5000)
+    page.keyboard.press('Escape')
+    page.locator('.search-button__button:visible').first.click()
+    page.wait_for_function('() => document.querySelector("#pst-search-dialog").open', timeout=5000)
+    assert page.locator('#pst-search-dialog input').is_visible()
+    page.close()
+    browser.check()
+
+
+def test_search_finds_value_backward(site, browser):
+    "At 1280 px, searching for `backward` lists Value.backward, linked to its API entry."
+    browser.problems.clear()  # only what this test sees
+    page = browser.open('index.html')
+    page.locator('form.bd-search input:visible').first.fill('Value.backward')
+    page.keyboard.press('Enter')
+    page.wait_for_selector('#search-results li a', timeout=20_000)
+    hrefs = page.locator('#search-results li a').evaluate_all('els => els.map(e => e.getAttribute("href"))')
+    assert any(h.endswith('#backprop_nb.autograd.Value.backward') for h in hrefs), hrefs[:10]
+    page.close()
+    browser.check()
+
+
+# Finds what sticks out of the screen: an element wider than the viewport, unless it sits inside
+# something that scrolls sideways; a code block or table cut off by an ancestor that hides overflow.
+_OVERFLOW_JS = """() => {
+  const W = document.documentElement.clientWidth, bad = [];
+  const scrolls = el => { for (let p = el.parentElement; p; p = p.parentElement) {
+      const o = getComputedStyle(p).overflowX;
+      if ((o === 'auto' || o === 'scroll') && p.scrollWidth > p.clientWidth + 1) return true; }
+    return false; };
+  const say = el => `${el.tagName.toLowerCase()}.${String(el.className).split(' ')[0]}: ` +
+                    (el.textContent || '').trim().slice(0, 50);
+  for (const el of document.querySelectorAll('.bd-main *')) {
+    // skip: the screen-reader copy of a formula, SVG insides, the (hidden, fixed) contents drawer
+    if (el.closest('.katex-mathml, svg > *, .bd-sidebar-secondary, dialog')) continue;
+    const r = el.getBoundingClientRect();
+    if (!r.width || (r.right <= W + 1 && r.left >= -1)) continue;
+    if (!scrolls(el)) bad.push(`wider than the screen (${Math.round(r.right)} px): ${say(el)}`);
+  }
+  for (const el of document.querySelectorAll('.bd-main pre, .bd-main table')) {
+    const o = getComputedStyle(el).overflowX;
+    if (el.scrollWidth > el.clientWidth + 1 && o !== 'auto' && o !== 'scroll')
+      bad.push(`clipped, cannot scroll: ${say(el)}`);
+    const r = el.getBoundingClientRect();
+    for (let p = el.parentElement; p && p !== document.body; p = p.parentElement) {
+      const s = getComputedStyle(p), pr = p.getBoundingClientRect();
+      if (['hidden', 'clip'].includes(s.overflowX) && r.right > pr.right + 1) {
+        bad.push(`cut off by ${p.tagName.toLowerCase()}.${String(p.className).split(' ')[0]}: ${say(el)}`); break; }
+      if (['auto', 'scroll'].includes(s.overflowX)) break;
+    }
+  }
+  return {width: document.documentElement.scrollWidth, bad: bad.slice(0, 8)};
+}"""
+
+
+def _all_pages(site):
+    return sorted(p.relative_to(site).as_posix() for p in site.rglob('*.html')
+                  if p.relative_to(site).parts[0] not in ('_static', '_sources') and p.name not in ('genindex.html',))
+
+
+def test_no_page_wider_than_a_phone_and_code_scrolls(site, browser):
+    """At 390 px no page scrolls sideways (long headings break, code scrolls inside its box);
+    at 1280 px no code block or table is cut off. Formulas typeset without KaTeX errors."""
+    browser.problems.clear()  # only what this test sees
+    wide = []
+    for path in _all_pages(site):
+        for width in (390, 1280):
+            if width == 1280 and not path.endswith('.html'): continue
+            page = browser.open(path, width=width)
+            if page.locator('.math').count():
+                page.wait_for_selector('.math .katex', state='attached', timeout=10_000)
+                errors = page.locator('.katex-error').all_text_contents()
+                if errors: wide.append(f'{path}: KaTeX could not typeset {errors[:3]}')
+            r = page.evaluate(_OVERFLOW_JS)
+            if r['width'] > width: wide.append(f'{path} at {width} px: page is {r["width"]} px wide')
+            wide += [f'{path} at {width} px: {b}' for b in r['bad']]
+            page.close()
+    assert not wide, '\n'.join(wide)
+    browser.check()

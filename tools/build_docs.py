@@ -310,7 +310,8 @@ def api_index(api, module_pages, labels, pages):
     "The reference's first page: every module, in course order, with its names and summaries."
     lines = ['# API reference', '',
              'Every public name the library exports, module by module, with its signature and '
-             'its methods; each entry links to the chapter that builds it.', '']
+             'its methods; each entry links to the chapter that builds it. The {ref}`genindex` lists '
+             'every class, method and function alphabetically.', '']
     page_idx = {p: i for i, p in enumerate(pages)}
 
     def rank(mod):
@@ -382,11 +383,17 @@ def start_here(cfg, first):
     url, repo = cfg.git_url.rstrip('/'), cfg.git_url.rstrip('/').rsplit('/', 1)[-1]
     return f"""## Start here
 
-1. Get the code: `git clone {url}` then `cd {repo}`.
-2. Open the course: `make lab` sets up a virtual environment (Python {cfg.min_python}+) and opens the notebooks
-   in JupyterLab. Only the library: `pip install .` in the checkout.
-3. Read the first chapter, {{doc}}`{first[1]} <{first[0]}>`, here or in JupyterLab, and go on
-   in the order of the sidebar.
+Get the code and open the course in JupyterLab (`make lab` first sets up a virtual environment;
+Python {cfg.min_python} or newer):
+
+```sh
+git clone {url}
+cd {repo}
+make lab
+```
+
+For the library alone, `pip install .` in that folder. Then read the first chapter,
+{{doc}}`{first[1]} <{first[0]}>`, here or in JupyterLab, and go on in the order of the sidebar.
 """
 
 

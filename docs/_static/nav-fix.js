@@ -9,7 +9,11 @@ The search button focuses the search field of the sidebar; below 992 px that fie
 with the sidebar, so there the button opens the theme's search dialog instead. */
 (() => {
   const wired = (kind) => document.querySelector(`.${kind}-toggle`);
-  const visible = (el) => !!el && el.getClientRects().length > 0;
+  const visible = (el) => {  // shown, and on the screen (the narrow layout hides the sidebar off it)
+    if (!el || !el.checkVisibility({checkOpacity: true, checkVisibilityCSS: true})) return false;
+    const r = el.getBoundingClientRect();
+    return r.width > 0 && r.right > 0 && r.left < window.innerWidth;
+  };
 
   document.addEventListener('click', (event) => {
     const target = event.target instanceof Element ? event.target : null;
