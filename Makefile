@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.stamps
 export MPLBACKEND := Agg
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help demo test test-fast sync lab docs bench export clean readme
+.PHONY: help demo test test-fast sync lab docs bench export clean readme student
 
 help:
 	@echo "make demo   train a small network and print its progress (sets up .venv)"
@@ -14,6 +14,7 @@ help:
 	@echo "make lab    JupyterLab on nbs/ (the course)"
 	@echo "make export nbdev_export + nbdev_clean + README, after editing notebooks"
 	@echo "make bench  speed comparisons with micrograd / PyTorch (not part of the tests)"
+	@echo "make student a learner's copy of nbs/ in student/, without the solutions (keeps your work)"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -59,6 +60,10 @@ lab: $(STAMP)/dev
 
 bench: $(STAMP)/dev
 	$(BIN)/python benchmarks/run.py
+
+# A learner's copy of the course without the solution cells (tools/make_student.py; student/ is git-ignored).
+student: $(STAMP)/runtime
+	$(BIN)/python tools/make_student.py
 
 clean:
 	rm -rf build dist *.egg-info _proc _docs docs/_build

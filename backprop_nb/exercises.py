@@ -36,8 +36,8 @@ def diagnose(want, got):
         r = got[nz] / want[nz]
         if np.allclose(r, r.flat[0], rtol=1e-6):
             r = float(r.flat[0])
-            if math.isclose(r, 0.5): return "half the answer: a missing contribution (`=` instead of `+=` for an input used twice, as in a*a?) or an extra 1/2"
-            if math.isclose(r, 2.0): return "twice the answer: something is counted twice (or a missing 1/2)"
+            if math.isclose(r, 0.5): return "half the answer: a missing contribution (`=` instead of `+=` for an input used twice, as in a*a?), or an extra 1/2 or 1/n (n = 2)"
+            if math.isclose(r, 2.0): return "twice the answer: something counted twice, or a missing 1/2 or 1/n (n = 2)"
             for k in range(3, 65):
                 if math.isclose(r, k) or math.isclose(r, 1 / k): return f"off by a factor {k} (or 1/{k}): a missing or extra 1/n? (a mean divides by n)"
     return ''
