@@ -13,6 +13,7 @@ EXERCISES = {}  # name -> Exercise, in the order of the course
 
 def _array(x):
     "A float array from a number, a Value or Tensor (its `.data`), or a (nested) list of them."
+    if isinstance(x, str): raise TypeError("a string is not a number")
     if isinstance(x, (list, tuple)): return np.array([_array(e) for e in x], dtype=float)
     if hasattr(x, 'data') and not isinstance(x, np.ndarray): x = x.data
     return np.asarray(x, dtype=float)
@@ -42,6 +43,7 @@ def diagnose(want, got):
                 if math.isclose(r, k) or math.isclose(r, 1 / k): return f"off by a factor {k} (or 1/{k}): a missing or extra 1/n? (a mean divides by n)"
     return ''
 
+# %% ../nbs/13_exercises.ipynb #3f7d4709
 def compare(want, got, case=None, rtol=1e-6, atol=1e-9, reveal=True):
     "None when `got` matches `want` (numbers, arrays, Values, lists of them); otherwise what differs and a hint."
     if got is None or got is ...: return "got None: is the `...` still there, or a `return` missing?"
@@ -69,7 +71,8 @@ def _raised(e, answer):
     "The exception `e` raised while running `answer`, with the line of the answer's code that raised it."
     frames = traceback.extract_tb(e.__traceback__)
     mine = getattr(getattr(answer, '__code__', None), 'co_filename', None)
-    f = next((f for f in reversed(frames) if f.filename == mine), frames[-1])
+    f = next((f for f in reversed(frames) if f.filename == mine), None)
+    if f is None: return f"calling your answer raised {type(e).__name__}: {e}\n  (are its parameters the ones asked for?)"
     return f"your code raised {type(e).__name__}: {e}\n  at line {f.lineno}: {(f.line or '').strip()}"
 
 def _describe(case):
@@ -85,7 +88,7 @@ class _F:
 def _call(answer, case): return answer(**case)
 
 class Exercise:
-    "A task with a worked solution: `check(answer)` runs `answer` on the cases, smallest first, and says what differs."
+    "A task with a worked solution (registered in `EXERCISES`); `check(answer)` runs `answer` on the cases, smallest first."
     def __init__(self, name, task, solution, cases, run=_call, expected=None, judge=compare,
                  hint='', wrong=None, source=None):
         self.name, self.task, self.solution, self.hint, self.wrong = name, task, solution, hint, wrong or {}
@@ -114,11 +117,13 @@ class Exercise:
                 return where + wrong + (f"\n  usual mistakes here: {self.hint}" if self.hint else '')
         return None
 
-    def check(self, answer, quiet=False):
-        "True when `answer` is right. Prints a verdict (unless `quiet`); never raises on a wrong answer."
-        verdict = self.problem(answer)
-        if not quiet: print(f"✓ {self.name}: right!" if verdict is None else f"✗ {self.name}: {verdict}")
-        return verdict is None
+# %% ../nbs/13_exercises.ipynb #1b236486
+def _check(self, answer, quiet=False):
+    "True when `answer` is right. Prints a verdict (unless `quiet`); never raises on a wrong answer."
+    verdict = self.problem(answer)
+    if not quiet: print(f"✓ {self.name}: right!" if verdict is None else f"✗ {self.name}: {verdict}")
+    return verdict is None
+Exercise.check = _check
 
 def show_solution(name):
     "Print the worked solution of exercise `name`."
