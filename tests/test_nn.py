@@ -456,3 +456,13 @@ def test_probe_round_trips_and_odd_paths(tmp_path):
     with pytest.raises(ValueError, match='not a regular file'): load_npz(m2, tmp_path / 'fifo')
     with pytest.raises(IsADirectoryError, match='names a folder'): save_npz(m2, f"{tmp_path}/new.npz/")
     assert not (tmp_path / 'new.npz').exists()
+
+def test_plots_ask_the_model_for_its_arrays():
+    from backprop_nb import plots
+    class OnlyArrays:   # no forward at all: predict_grid must use as_arrays()
+        def as_arrays(self): return [(np.array([[1.0, -1.0], [0.5, 0.5]]), np.array([0.0, -1.0]), True), (np.array([[2.0, 1.0]]), np.array([0.5]), False)]
+    pts = np.array([[1.0, 0.0], [0.0, 3.0]])
+    h = np.maximum(pts @ np.array([[1.0, -1.0], [0.5, 0.5]]).T + [0.0, -1.0], 0) @ np.array([[2.0, 1.0]]).T + 0.5
+    np.testing.assert_allclose(plots.predict_grid(OnlyArrays(), pts), h[:, 0])
+    src = inspect.getsource(plots)
+    assert 'neurons' not in src and 'isinstance(model' not in src

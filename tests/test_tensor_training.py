@@ -6,9 +6,7 @@ import pytest
 import torch
 
 from backprop_nb.data import load_digits, train_valid_split, DataLoader
-from backprop_nb.nn import TensorMLP
-from backprop_nb.tensor_nn import manual_seed
-from backprop_nb.losses import cross_entropy, mse_loss
+from backprop_nb.tensor_nn import MLP, manual_seed, cross_entropy, mse_loss
 from backprop_nb.optim import SGD, Adam, AdamW
 from backprop_nb.trainer import Trainer
 
@@ -28,7 +26,7 @@ OPTIMIZERS = {
 def twins(hidden=(32, 16), nout=10, seed=0):
     "Our float64 tensor MLP and a torch Sequential with the same weights."
     manual_seed(seed)
-    ours = TensorMLP(64, [*hidden, nout], dtype=np.float64)
+    ours = MLP(64, [*hidden, nout], dtype=np.float64)
     layers = []
     sizes = [64, *hidden, nout]
     for i in range(len(sizes) - 1):
