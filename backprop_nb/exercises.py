@@ -507,7 +507,8 @@ def train(model, xs, ys, steps, lr):
 _XS, _YS = [[-1.0], [-0.5], [0.0], [0.5], [1.0]], [1.0, 0.25, 0.0, 0.25, 1.0]   # y = x², five points
 def _run_train(answer, c):
     from backprop_nb import nn
-    nn.manual_seed(c['seed']); model = nn.MLP(1, [8, 1])
+    model, rng = nn.MLP(1, [8, 1]), random.Random(c['seed'])
+    for p in model.parameters(): p.data = rng.uniform(-1, 1)     # the same start for your loop and the library's
     if answer is not None: return answer(model, _XS, _YS, c['steps'], c['lr'])
     from backprop_nb.losses import sum_squared_error
     from backprop_nb.optim import SGD
