@@ -6,7 +6,7 @@
 __all__ = ['EXERCISES', 'diagnose', 'compare', 'Exercise', 'show_solution']
 
 # %% ../nbs/13_exercises.ipynb #da71205d
-import inspect, math, random, traceback
+import copy, inspect, math, random, traceback
 import numpy as np
 
 EXERCISES = {}  # name -> Exercise, in the order of the course
@@ -108,7 +108,7 @@ class Exercise:
         for i, case in enumerate(cases):
             want = self.expected(case) if self.expected else self.run(self.solution, case)
             try:
-                with np.errstate(all='ignore'): got = self.run(answer, case)
+                with np.errstate(all='ignore'): got = self.run(answer, copy.deepcopy(case))   # your code may change its inputs
             except Exception as e: return _raised(e, answer) + (f"\n  on the input {_describe(case)}" if case else '')
             try: wrong = self.judge(want, got, case)
             except Exception as e: wrong = f"could not read your answer {got!r:.60} ({type(e).__name__}: {e})"

@@ -322,3 +322,11 @@ def test_filling_in_the_solutions_makes_every_check_pass(student):
     shell, run = _run(path, cells)
     for i, name in _check_cells(nb):
         assert _printed(run.cells[i]).startswith(f'✓ {name}: right'), (name, _printed(run.cells[i]))
+
+def test_an_answer_that_changes_its_inputs_does_not_change_the_verdicts_input(capsys):
+    def answer(grad, shape):
+        grad *= 0                      # in place: the case shown must still be the original one
+        return grad
+    ok, out = verdict(capsys, 'unbroadcast', answer)
+    case = EXERCISES['unbroadcast'].cases()[0]
+    assert not ok and f"grad={ex_mod._fmt(case['grad'])}" in out and np.abs(case['grad']).max() > 0
