@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.stamps
 export MPLBACKEND := Agg
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help demo test test-nbs browser lab export docs bench clean
+.PHONY: help demo test test-nbs browser lab export docs bench student clean
 
 help:
 	@echo "make demo     train a small network and print its progress (sets up .venv)"
@@ -17,6 +17,7 @@ help:
 	@echo "make export   nbdev_export + nbdev_clean + README, after editing notebooks"
 	@echo "make docs     the documentation site, offline (docs/README.md)"
 	@echo "make bench    speed comparisons with micrograd / PyTorch, and Trainer vs the plain loop (not part of the tests)"
+	@echo "make student a learner's copy of nbs/ in student/, without the solutions (keeps your work)"
 	@echo "make clean    remove build outputs"
 
 $(BIN)/python:
@@ -68,6 +69,10 @@ lab: $(STAMP)/dev
 
 bench: $(STAMP)/dev
 	$(BIN)/python benchmarks/run.py
+
+# A learner's copy of the course without the solution cells (tools/make_student.py; student/ is git-ignored).
+student: $(STAMP)/runtime
+	$(BIN)/python tools/make_student.py
 
 clean:
 	rm -rf build dist *.egg-info _proc _docs docs/_build

@@ -1,0 +1,332 @@
+"""The exercise book: every check accepts its solution and rejects typical wrong answers with a verdict,
+never raises on a broken answer, and the learner's copy (`make student`) runs and can be solved."""
+import ast, json, math, re, sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from backprop_nb.exercises import EXERCISES, Exercise, compare, diagnose, show_solution
+from backprop_nb import exercises as ex_mod
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / 'tools'))
+from make_student import is_solution, make_student  # noqa: E402
+
+NAMES = list(EXERCISES)
+VALUES = [n for n in NAMES if EXERCISES[n].is_value]
+FUNCTIONS = [n for n in NAMES if not EXERCISES[n].is_value]
+
+# The seed ideas of issue 12, each with at least one exercise.
+SEED_IDEAS = {'derivatives': ['slope', 'central_difference'], 'add and mul rules': ['add_back', 'mul_back'],
+              'chain rule by hand': ['chain_rule'], 'topological order': ['topo_order'], 'backward': ['backward'],
+              'neuron': ['neuron'], 'layer': ['layer'], "the seed's loss": ['sse_loss'], 'gradient descent step': ['sgd_step'],
+              'learning-rate schedule': ['step_decay', 'cosine_schedule'], 'unbroadcasting': ['unbroadcast'],
+              "matmul's gradient": ['matmul_back'], "softmax/cross-entropy's gradient": ['cross_entropy_grad'],
+              'training loop': ['train']}
+
+
+def verdict(capsys, name, answer):
+    "(check's result, the verdict it printed)."
+    ok = EXERCISES[name].check(answer)
+    return ok, capsys.readouterr().out
+
+
+def test_at_least_15_exercises_one_per_seed_idea():
+    assert len(EXERCISES) >= 15
+    for idea, names in SEED_IDEAS.items():
+        assert all(n in EXERCISES for n in names), idea
+
+@pytest.mark.parametrize('name', NAMES)
+def test_solution_passes(capsys, name):
+    ok, out = verdict(capsys, name, EXERCISES[name].solution)
+    assert ok is True and out.startswith(f'✓ {name}')
+
+@pytest.mark.parametrize('name', NAMES)
+def test_typical_wrong_answers_fail_with_a_verdict(capsys, name):
+    wrong = EXERCISES[name].wrong
+    assert len(wrong) >= 3
+    for label, answer in wrong.items():
+        ok, out = verdict(capsys, name, answer)
+        assert ok is False, label
+        assert out.startswith(f'✗ {name}: ') and len(out) > 30, (label, out)
+
+# Wrong answers written here, apart from the module's own lists, with the hint each must get.
+def _mul_assign(out):
+    a, b = out._parents
+    a.grad = b.data * out.grad
+    b.grad = a.data * out.grad
+
+def _topo_preorder(root):
+    order, seen = [], set()
+    def visit(n):
+        if n not in seen:
+            seen.add(n); order.append(n)
+            for p in n._parents: visit(p)
+    visit(root)
+    return order
+
+HINTED = [
+    ('mul_back', _mul_assign, "`=` instead of `+=`"),                         # caught by a*a
+    ('slope', -16.0, 'sign is flipped'),
+    ('slope', 20.0, 'f(2)'),
+    ('central_difference', lambda f, x, h: (f(x - h) - f(x + h)) / (2 * h), 'sign is flipped'),
+    ('matmul_back', lambda A, B, G: ((G @ B.T).T, A.T @ G), 'transpose'),
+    ('unbroadcast', lambda grad, shape: grad, 'summed back'),                 # a forgotten broadcast
+    ('cross_entropy_grad', lambda logits, targets: EXERCISES['cross_entropy_grad'].solution(logits, targets) * len(targets), '1/n'),
+    ('sse_loss', lambda model, xs, ys: sum((model(x) - y) ** 2 for x, y in zip(xs, ys)) / len(xs), 'half'),
+    ('topo_order', _topo_preorder, 'before its parent'),
+    ('backward', lambda root: None, 'all zeros'),
+]
+
+@pytest.mark.parametrize('name,answer,hint', HINTED, ids=[f'{n}-{i}' for i, (n, _, _) in enumerate(HINTED)])
+def test_usual_mistakes_get_their_hint(capsys, name, answer, hint):
+    ok, out = verdict(capsys, name, answer)
+    assert ok is False and hint in out, out
+
+def test_the_smallest_failing_input_is_named(capsys):
+    "`=` in mul_back is right on a*b and wrong on a*a: the verdict names the a*a case, expected and got."
+    ok, out = verdict(capsys, 'mul_back', _mul_assign)
+    assert not ok and "b='a'" in out and 'expected [6., 6.]' in out and 'got      [3., 3.]' in out
+
+@pytest.mark.parametrize('name', FUNCTIONS)
+def test_stubs_returning_none_zero_or_ellipsis_fail(capsys, name):
+    for stub in (lambda *a, **k: None, lambda *a, **k: 0, lambda *a, **k: ...):
+        ok, out = verdict(capsys, name, stub)
+        assert ok is False and out.startswith('✗')
+    for stub in (None, ..., 0):
+        assert verdict(capsys, name, stub)[0] is False
+
+@pytest.mark.parametrize('name', VALUES)
+def test_value_stubs_fail_and_the_answer_stays_hidden(capsys, name):
+    for stub in (None, ..., 0, (..., ..., ..., ...)):
+        ok, out = verdict(capsys, name, stub)
+        assert ok is False and out.startswith('✗')
+    ok, out = verdict(capsys, name, 123.0)
+    assert not ok and repr(EXERCISES[name].solution) not in out and '16' not in out
+
+def test_a_raising_answer_is_reported_with_its_line(capsys):
+    def answer(grad, shape):
+        total = grad.sum(axis=1)      # there is no axis 1 in the first case's 1-D grad
+        return total
+    ok, out = verdict(capsys, 'unbroadcast', answer)
+    assert ok is False
+    assert 'your code raised AxisError' in out and 'total = grad.sum(axis=1)' in out and 'at line ' in out and 'on the input' in out
+    ok, out = verdict(capsys, 'neuron', lambda w, x, b: 1 / 0)
+    assert ok is False and 'ZeroDivisionError' in out
+
+def test_a_raising_backward_is_reported_and_leaves_no_damage(capsys):
+    def mul_back(out):
+        a, b = out._parents
+        a.grad += b.dta * out.grad      # a typo
+    ok, out = verdict(capsys, 'mul_back', mul_back)
+    assert ok is False and 'AttributeError' in out and 'b.dta' in out
+    assert EXERCISES['mul_back'].check(EXERCISES['mul_back'].solution, quiet=True)
+
+def test_answers_of_the_wrong_kind_are_verdicts_not_errors(capsys):
+    for name in NAMES:
+        for answer in ('text', [1, 2], {'a': 1}, object(), int, np.zeros(3)):
+            ok, out = verdict(capsys, name, answer)
+            assert ok is False and out.startswith('✗'), (name, answer)
+
+@settings(max_examples=40, deadline=None)
+@given(st.sampled_from(NAMES), st.one_of(st.none(), st.integers(), st.floats(allow_nan=True), st.text(max_size=5),
+                                         st.lists(st.floats(), max_size=4), st.tuples(st.floats(), st.floats())))
+def test_check_never_raises_on_random_answers(name, answer):
+    assert EXERCISES[name].check(answer, quiet=True) in (True, False)
+    assert EXERCISES[name].check(lambda *a, **k: answer, quiet=True) in (True, False)
+
+def test_quiet_prints_nothing(capsys):
+    assert EXERCISES['slope'].check(3.0, quiet=True) is False
+    assert capsys.readouterr().out == ''
+
+@pytest.mark.parametrize('name', NAMES)
+def test_show_solution_prints_source_that_parses(capsys, name):
+    show_solution(name)
+    out = capsys.readouterr().out
+    assert out.startswith(f'# {name}: ')
+    ast.parse(EXERCISES[name].source)
+    assert re.search(rf'^(def {name}\(|{name} = )', EXERCISES[name].source, re.M)
+
+def test_solutions_and_stub_names_agree():
+    "Pasting the source defines the name the check cell passes (so the student copy can be solved)."
+    for name in NAMES:
+        ns = {'topo_order': EXERCISES['topo_order'].solution, 'neuron': EXERCISES['neuron'].solution, 'np': np, 'math': math}
+        exec(EXERCISES[name].source, ns)
+        assert EXERCISES[name].check(ns[name], quiet=True), name
+
+
+# --- the judges, as properties
+arrays = st.integers(1, 4).flatmap(lambda n: st.lists(st.floats(-10, 10), min_size=n, max_size=n)).map(np.array)
+
+@settings(max_examples=60, deadline=None)
+@given(arrays)
+def test_compare_accepts_equal_and_names_a_flipped_sign(x):
+    assert compare(x, x.copy()) is None
+    if np.abs(x).max() > 1e-3: assert 'sign is flipped' in compare(x, -x)
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(2, 6), st.integers(0, 10_000))
+def test_compare_names_a_transpose_and_a_factor_n(n, seed):
+    A = np.random.default_rng(seed).normal(size=(n, n))
+    if not np.allclose(A, A.T): assert 'transpose' in compare(A, A.T)
+    said = '(n = 2)' if n == 2 else f'factor {n}'
+    assert said in compare(A, A * n) and said in compare(A, A / n)
+    assert 'summed back' in compare(A[0], A) and 'transposed' in compare(A[:, :1], A[:1, :])
+
+def test_diagnose_can_say_nothing():
+    assert diagnose(np.array([1.0, 2.0]), np.array([1.0, 5.0])) == ''
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(1, 12), st.integers(0, 50), st.randoms(use_true_random=False))
+def test_order_judge_accepts_exactly_the_valid_orders(n, seed, rnd):
+    "A shuffled node list passes the topo_order judge iff every node comes after its parents."
+    graph = ex_mod._Graph(n, seed)
+    root, _ = graph.build()
+    nodes = EXERCISES['topo_order'].solution(root)
+    shuffled = nodes[:]; rnd.shuffle(shuffled)
+    pos = {id(v): i for i, v in enumerate(shuffled)}
+    valid = all(pos[id(p)] < pos[id(v)] for v in shuffled for p in v._parents)
+    assert (ex_mod._judge_order(None, (root, shuffled), {}) is None) == valid
+    assert ex_mod._judge_order(None, (root, nodes + nodes[:1]), {}) is not None      # a node twice
+    assert ex_mod._judge_order(None, (root, nodes[1:]), {}) is not None              # a node missing
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(1, 5), st.integers(1, 5), st.integers(1, 5), st.integers(0, 10_000))
+def test_matmul_solution_equals_the_library_on_random_shapes(n, k, m, seed):
+    rng = np.random.default_rng(seed)
+    case = dict(A=rng.normal(size=(n, k)), B=rng.normal(size=(k, m)), G=rng.normal(size=(n, m)))
+    ex = EXERCISES['matmul_back']
+    assert compare(ex.expected(case), ex.solution(**case)) is None
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.integers(1, 3), min_size=0, max_size=3), st.integers(0, 2), st.data())
+def test_unbroadcast_solution_equals_the_library(shape, lead, data):
+    shape = tuple(shape)
+    big = tuple(data.draw(st.integers(1, 3)) for _ in range(lead)) + tuple(
+        data.draw(st.integers(1, 3)) if s == 1 else s for s in shape)
+    case = dict(grad=np.random.default_rng(len(big)).normal(size=big), shape=shape)
+    ex = EXERCISES['unbroadcast']
+    assert compare(ex.expected(case), ex.solution(**case)) is None
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(1, 6), st.integers(2, 6), st.integers(0, 10_000), st.floats(0.1, 50))
+def test_cross_entropy_solution_equals_the_library(n, k, seed, scale):
+    rng = np.random.default_rng(seed)
+    case = dict(logits=rng.normal(size=(n, k)) * scale, targets=rng.integers(0, k, size=n))
+    ex = EXERCISES['cross_entropy_grad']
+    assert compare(ex.expected(case), ex.solution(**case)) is None
+
+@settings(max_examples=50, deadline=None)
+@given(st.integers(0, 200), st.floats(1e-4, 1.0), st.integers(1, 50), st.floats(0.05, 0.99))
+def test_schedules_equal_the_library(step, lr, size, gamma):
+    c = dict(step=step, lr=lr, step_size=size, gamma=gamma)
+    assert compare(ex_mod._step_decay_ref(c), EXERCISES['step_decay'].solution(**c)) is None
+    c = dict(step=min(step, size), lr=lr, total_steps=size)
+    assert compare(ex_mod._cosine_ref(c), EXERCISES['cosine_schedule'].solution(**c)) is None
+
+def test_train_reference_falls_by_half():
+    "The checked amount: on both seeds the library's loop halves the loss within its 60 steps."
+    for case in EXERCISES['train'].cases():
+        losses = EXERCISES['train'].expected(case)
+        assert len(losses) == 60 and losses[-1] <= 0.5 * losses[0]
+
+def test_train_that_does_not_learn_enough_fails(capsys):
+    "Matching nothing and falling little is reported (the judge's 'not by half' branch)."
+    ok = ex_mod._judge_train([1.0, 0.9], [1.0, 0.9], {})
+    assert ok is not None and 'not by half' in ok
+
+def test_an_exercise_can_be_defined_in_a_few_lines(capsys):
+    def double(x): return 2 * x
+    try:
+        ex = Exercise('_double', 'double(x)', double, lambda: [dict(x=2.0), dict(x=3.0)], wrong={'square': lambda x: x * x})
+        assert ex.check(double) and not ex.check(lambda x: x * x)
+        assert "x=3.0" in capsys.readouterr().out     # x*x is right at 2.0: the first failing input is x=3.0
+    finally:
+        EXERCISES.pop('_double', None)
+
+
+# --- the learner's copy
+def _check_cells(nb):
+    "[(index, name)] of the cells that run `EXERCISES[name].check(...)`."
+    return [(i, m.group(1)) for i, c in enumerate(nb['cells']) if c['cell_type'] == 'code'
+            and (m := re.search(r"EXERCISES\['(\w+)'\]\.check\(", ''.join(c['source'])))]
+
+@pytest.fixture(scope='module')
+def student(tmp_path_factory):
+    dest = tmp_path_factory.mktemp('student')
+    removed = make_student(dest)
+    return dest, removed
+
+def test_make_student_removes_solution_cells_and_keeps_stubs(student):
+    dest, removed = student
+    assert removed['13_exercises.ipynb'] >= len(EXERCISES)
+    assert sorted(p.name for p in dest.glob('*.ipynb')) == sorted(p.name for p in (ROOT / 'nbs').glob('*.ipynb'))
+    nb = json.loads((dest / '13_exercises.ipynb').read_text(encoding='utf-8'))
+    text = ''.join(''.join(c['source']) for c in nb['cells'])
+    assert not any(is_solution(c) for c in nb['cells'])
+    assert 'a.grad += b.data * out.grad' not in text and 'chain_rule = (6.0' not in text
+    assert {name for _, name in _check_cells(nb)} == set(EXERCISES)
+    for i, name in _check_cells(nb):
+        assert '...' in ''.join(nb['cells'][i - 1]['source']), name      # the stub right above its check
+
+def test_is_solution_reads_directives_and_tags():
+    assert is_solution({'source': '#| exporti\n#| solution\ndef f(): pass', 'metadata': {}})
+    assert is_solution({'source': 'x = 1', 'metadata': {'tags': ['solution']}})
+    assert not is_solution({'source': '#| export\ndef f(): pass  #| solution', 'metadata': {}})
+    assert not is_solution({'source': 'x = 1\n#| solution', 'metadata': {}})
+
+def test_make_student_keeps_a_learners_work_and_refuses_the_sources(tmp_path):
+    make_student(tmp_path)
+    mine = tmp_path / '13_exercises.ipynb'
+    mine.write_text('{"my": "work"}')
+    make_student(tmp_path)
+    assert mine.read_text() == '{"my": "work"}'
+    make_student(tmp_path, force=True)
+    assert 'cells' in json.loads(mine.read_text())
+    for bad in (ROOT / 'nbs', ROOT / 'nbs' / 'sub', ROOT):
+        with pytest.raises(ValueError, match='outside the sources'): make_student(bad)
+
+def _run(nb_path, cells):
+    "Run `cells` (notebook cells) in one shell from the notebook's folder, as nbdev_test does; (shell, the run notebook)."
+    from execnb.shell import CaptureShell
+    from execnb.nbio import dict2nb
+    from fastcore.xtras import working_directory
+    shell, nb = CaptureShell(nb_path), dict2nb({'cells': cells, 'metadata': {}, 'nbformat': 4, 'nbformat_minor': 5})
+    with working_directory(nb_path.parent): shell.run_all(nb, exc_stop=True)
+    return shell, nb
+
+def _printed(cell): return ''.join(''.join(o.get('text', '')) for o in cell.outputs if o.get('output_type') == 'stream')
+
+def test_each_student_notebook_runs_to_its_first_exercise(student):
+    dest, _ = student
+    ran = 0
+    for path in sorted(dest.glob('*.ipynb')):
+        nb = json.loads(path.read_text(encoding='utf-8'))
+        checks = _check_cells(nb)
+        if not checks: continue
+        first, name = checks[0]
+        shell, run = _run(path, nb['cells'][:first + 1])
+        assert _printed(run.cells[first]).startswith(f'✗ {name}: no answer yet')       # the stub fails, politely
+        ran += 1
+    assert ran >= 1
+
+def test_filling_in_the_solutions_makes_every_check_pass(student):
+    dest, _ = student
+    path = dest / '13_exercises.ipynb'
+    nb = json.loads(path.read_text(encoding='utf-8'))
+    cells = list(nb['cells'])
+    for i, name in _check_cells(nb):
+        cells[i - 1] = {**cells[i - 1], 'source': EXERCISES[name].source}     # the learner pastes the solution
+    shell, run = _run(path, cells)
+    for i, name in _check_cells(nb):
+        assert _printed(run.cells[i]).startswith(f'✓ {name}: right'), (name, _printed(run.cells[i]))
+
+def test_an_answer_that_changes_its_inputs_does_not_change_the_verdicts_input(capsys):
+    def answer(grad, shape):
+        grad *= 0                      # in place: the case shown must still be the original one
+        return grad
+    ok, out = verdict(capsys, 'unbroadcast', answer)
+    case = EXERCISES['unbroadcast'].cases()[0]
+    assert not ok and f"grad={ex_mod._fmt(case['grad'])}" in out and np.abs(case['grad']).max() > 0
