@@ -187,7 +187,7 @@ def _setup(args):
     random.seed(args.seed)  # the scalar engine draws its initial weights from `random` ...
     manual_seed(args.seed)  # ... the tensor engine from its own generator
     nouts = [*args.hidden, 1 if k == 2 and loss != 'cross_entropy' else k]
-    _check_memory(args, _data_bytes(len(y), X.shape[1]) + _model_bytes(args.engine, [X.shape[1], *nouts], args.batch_size, args.optimizer))
+    _check_memory(args, _data_bytes(len(y), X.shape[1]) + _model_bytes(args.engine, [X.shape[1], *nouts], min(args.batch_size, len(y)), args.optimizer))
     model = ENGINES[args.engine](X.shape[1], nouts)
     if args.init: _load_init(model, args.init)
     dl = DataLoader(Xt, yt, batch_size=args.batch_size, shuffle=True, seed=args.seed)
