@@ -101,7 +101,7 @@ class Exercise:
 
     def problem(self, answer):
         "None when `answer` is right; otherwise the verdict (a string)."
-        if answer is None or answer is ... or (isinstance(answer, tuple) and ... in answer):
+        if answer is None or answer is ... or (isinstance(answer, tuple) and any(a is ... for a in answer)):
             return "no answer yet: replace the `...` with your answer"
         if not self.is_value and not callable(answer): return f"expected a function, got {type(answer).__name__} {answer!r:.40}"
         cases = self.cases()
@@ -127,6 +127,7 @@ Exercise.check = _check
 
 def show_solution(name):
     "Print the worked solution of exercise `name`."
+    if name not in EXERCISES: raise KeyError(f"show_solution: no exercise named {name!r}; there are {', '.join(EXERCISES)}")
     ex = EXERCISES[name]
     print(f"# {ex.name}: {ex.task}\n{ex.source.rstrip()}" + (f"\n\nanswer: {ex.solution!r}" if ex.is_value else ''))
 

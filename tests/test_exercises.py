@@ -126,7 +126,7 @@ def test_a_raising_backward_is_reported_and_leaves_no_damage(capsys):
 
 def test_answers_of_the_wrong_kind_are_verdicts_not_errors(capsys):
     for name in NAMES:
-        for answer in ('text', [1, 2], {'a': 1}, object(), int, np.zeros(3)):
+        for answer in ('text', [1, 2], {'a': 1}, object(), int, np.zeros(3), (np.zeros(2), np.ones(2)), (1.0, ...)):
             ok, out = verdict(capsys, name, answer)
             assert ok is False and out.startswith('✗'), (name, answer)
 
@@ -147,6 +147,7 @@ def test_show_solution_prints_source_that_parses(capsys, name):
     out = capsys.readouterr().out
     assert out.startswith(f'# {name}: ')
     ast.parse(EXERCISES[name].source)
+    with pytest.raises(KeyError, match='no exercise named'): show_solution(name + '_x')
     assert re.search(rf'^(def {name}\(|{name} = )', EXERCISES[name].source, re.M)
 
 def test_solutions_and_stub_names_agree():
