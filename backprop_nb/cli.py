@@ -6,22 +6,23 @@
 __all__ = ['LOSSES', 'OPTIMIZERS', 'ENGINES', 'DEFAULTS', 'RUN_FILES', 'build_parser', 'UsageError', 'train', 'main']
 
 # %% ../nbs/08_cli.ipynb #f8d05854
-import argparse, inspect, json, math, os, random, sys, time, warnings
+import argparse, inspect, json, math, os, sys, time, warnings
 from pathlib import Path
 import numpy as np
 import backprop_nb
 from .data import DATASETS, make_dataset, load_digits, train_valid_split, DataLoader
 from .nn import MLP, save_npz, load_npz
 from .tensor_nn import MLP as TensorMLP, manual_seed
-from .losses import hinge_loss, binary_cross_entropy_with_logits, cross_entropy
+from . import losses, tensor_nn
 from .optim import SGD, Adam, SCHEDULES, get_schedule
 from .trainer import Trainer, ProgressBar, LRSchedule, EarlyStopping, MetricLogger, _jsonable
 
 # %% ../nbs/08_cli.ipynb #05c5d0f8
-LOSSES = {'hinge': hinge_loss, 'bce': binary_cross_entropy_with_logits, 'cross_entropy': cross_entropy}
+# each engine has its own losses under the same names (chapter 3's for Values, chapter 9's for Tensors)
+LOSSES = {'hinge': 'hinge_loss', 'bce': 'binary_cross_entropy_with_logits', 'cross_entropy': 'cross_entropy'}
 OPTIMIZERS = {'sgd': lambda params, lr: SGD(params, lr=lr, momentum=0.9),
               'adam': lambda params, lr: Adam(params, lr=lr)}
-ENGINES = {'tensor': lambda nin, nouts: TensorMLP(nin, nouts), 'scalar': lambda nin, nouts: MLP(nin, nouts)}
+ENGINES = {'tensor': (TensorMLP, tensor_nn), 'scalar': (MLP, losses)}   # engine -> (model class, module of its losses)
 DEFAULTS = {'generated': dict(n=200, hidden=[16, 16], optimizer='sgd', lr=0.1, epochs=50),
             'digits': dict(hidden=[64], optimizer='adam', lr=0.01, epochs=20)}
 
@@ -167,11 +168,9 @@ def _check_memory(args, need):
 
 # %% ../nbs/08_cli.ipynb #35a8835b
 def _load_init(model, path):
-    "Load --init into `model`, refusing a file that does not fit or holds a number that is not finite."
+    "Load --init into `model`; `load_npz` refuses a file that does not fit or holds a number that is not finite."
     try: load_npz(model, path)
     except (OSError, ValueError, TypeError) as e: raise UsageError(f"--init: {e}") from None
-    for name, a in model.state_dict().items():
-        if not np.isfinite(a).all(): raise UsageError(f"--init {path}: parameter {name!r} holds values that are not finite (nan or inf)")
 
 def _setup(args):
     "Data, model, loss, optimizer and loaders from the arguments; raises UsageError for values that do not fit together."
@@ -184,11 +183,10 @@ def _setup(args):
     loss = _auto_loss(k) if args.loss == 'auto' else args.loss
     if k > 2 and loss != 'cross_entropy':
         raise UsageError(f"--loss {loss} is for 2 classes, but {args.dataset} has {k}; use --loss cross_entropy")
-    random.seed(args.seed)  # the scalar engine draws its initial weights from `random` ...
-    manual_seed(args.seed)  # ... the tensor engine from its own generator
+    manual_seed(args.seed)  # every initial weight, of either engine
     nouts = [*args.hidden, 1 if k == 2 and loss != 'cross_entropy' else k]
     _check_memory(args, _data_bytes(len(y), X.shape[1]) + _model_bytes(args.engine, [X.shape[1], *nouts], min(args.batch_size, len(y)), args.optimizer))
-    model = ENGINES[args.engine](X.shape[1], nouts)
+    model = ENGINES[args.engine][0](X.shape[1], nouts)
     if args.init: _load_init(model, args.init)
     dl = DataLoader(Xt, yt, batch_size=args.batch_size, shuffle=True, seed=args.seed)
     opt = OPTIMIZERS[args.optimizer](model.parameters(), args.lr)
@@ -253,7 +251,8 @@ def train(args, callbacks=(), stdout=None):
     if not args.quiet:
         cbs.append(ProgressBar(leave=False))
         if args.log_every: cbs.append(MetricLogger(every=args.log_every, file=say))
-    trainer = Trainer(model, LOSSES[s['loss']], s['opt'], dl, valid=valid, callbacks=[*cbs, *callbacks])
+    loss_fn = getattr(ENGINES[args.engine][1], LOSSES[s['loss']])
+    trainer = Trainer(model, loss_fn, s['opt'], dl, valid=valid, callbacks=[*cbs, *callbacks])
     t0 = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter('ignore', RuntimeWarning)  # the trainer's message goes into the summary below

@@ -320,7 +320,7 @@ def test_init_with_a_nan_weight_is_refused(tmp_path):
     sd = {k: v.copy() for k, v in model.state_dict().items()}
     sd['0.weight'][0, 0] = np.nan
     np.savez(tmp_path / 'nan.npz', **sd)
-    one_line_error(cli('train', *FAST, '--init', 'nan.npz', '--out', 'r', '--quiet', cwd=tmp_path), "'0.weight'", 'not finite')
+    one_line_error(cli('train', *FAST, '--init', 'nan.npz', '--out', 'r', '--quiet', cwd=tmp_path), "'0.weight'", 'must be finite')
 
 @pytest.mark.parametrize('flag', ['--init', '--out'])
 def test_empty_paths_are_refused(tmp_path, flag):
