@@ -10,7 +10,8 @@ __all__ = ['calculate_gain', 'uniform_', 'kaiming_uniform_', 'xavier_uniform_', 
 import math
 import numpy as np
 from .tensor import Tensor, linear, no_grad, float32, float64
-from .nn import Module, _check_size, manual_seed, default_generator
+from .derivatives import check_int
+from .nn import Module, manual_seed, default_generator
 _all_ = ['manual_seed']   # chapter 2's seeding function, re-exported: it seeds these layers' generator too
 
 # %% ../nbs/10_tensor_networks.ipynb #42d3b90d
@@ -52,7 +53,7 @@ def _as_tensor(x, dtype):
 class Linear(Module):
     "y = x @ weight.T + bias, with PyTorch's default initialisation."
     def __init__(self, in_features, out_features, bias=True, dtype=float32):
-        in_features, out_features = _check_size('Linear', 'in_features', in_features), _check_size('Linear', 'out_features', out_features)
+        in_features, out_features = check_int('Linear', 'in_features', in_features, low=1), check_int('Linear', 'out_features', out_features, low=1)
         self.in_features, self.out_features = in_features, out_features
         self.weight = kaiming_uniform_(Tensor(np.zeros((out_features, in_features)), requires_grad=True, dtype=dtype), a=math.sqrt(5))
         bound = 1 / math.sqrt(in_features)

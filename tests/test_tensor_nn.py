@@ -186,7 +186,7 @@ def test_manual_seed_seeds_both_engines():
     manual_seed(11); t2, s2 = MLP(3, [4, 2]).state_dict(), nn.MLP(3, [4, 2]).state_dict()
     assert all(np.array_equal(t1[k], t2[k]) for k in t1) and all(np.array_equal(s1[k], s2[k]) for k in s1)
     with pytest.raises(TypeError, match='seed must be an int'): manual_seed('1')
-    with pytest.raises(ValueError, match='seed must be >= 0'): manual_seed(-1)
+    with pytest.raises(ValueError, match='seed must be at least 0'): manual_seed(-1)
 
 # ---------------------------------------------------------------- memory
 def test_no_garbage_after_training_steps():

@@ -534,3 +534,12 @@ def test_tensor_nonfinite_update_anywhere_is_caught(bad):
         t = make_tensor([snaps], opt=lambda m: Poison(m.parameters(), lr=0.1))
         with pytest.warns(RuntimeWarning, match='non-finite parameters after the update at step 2'): h = t.fit(2)
         assert h.stopped_step == 2 and same(t.model.state_dict(), snaps.at[2]) and finite_params(t.model)
+
+
+def test_to_numpy_and_accuracy_read_tensor_predictions():
+    "Moved from chapter 6, which comes before the tensor chapters."
+    from backprop_nb.tensor import Tensor
+    from backprop_nb.trainer import to_numpy, accuracy
+    np.testing.assert_array_equal(to_numpy(Tensor([[1.0, 3.0]])), np.array([[1.0, 3.0]]))
+    assert accuracy(Tensor([[0.3], [-1.0], [2.0]]), [1, 0, 0]) == 2 / 3           # (n, 1) logits of a tensor network
+    assert accuracy(Tensor([[0.1, 0.5, -1.0], [2.0, 0.0, 0.0]]), [1, 2]) == 0.5   # (n, k): the argmax
