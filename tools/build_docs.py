@@ -311,7 +311,7 @@ def api_index(api, module_pages, labels, pages):
     lines = ['# API reference', '',
              'Every public name the library exports, module by module, with its signature and '
              'its methods; each entry links to the chapter that builds it. The {ref}`genindex` lists '
-             'every class, method and function alphabetically.', '']
+             'every class, method and function alphabetically, the {ref}`modindex` the modules.', '']
     page_idx = {p: i for i, p in enumerate(pages)}
 
     def rank(mod):
