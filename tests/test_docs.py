@@ -349,6 +349,9 @@ def test_browser_shows_home_and_a_chapter(site, browser, tmp_path):
         assert _nav_hrefs(page, page_file) == [f'{c}.html' for c in chapters] + ['api.html']
         logo = page.locator('img.logo__image').first
         assert logo.evaluate('i => i.complete && i.naturalWidth > 0'), 'logo did not load'
+        icon = page.locator('link[rel="icon"]').get_attribute('href')
+        assert (site / icon).is_file(), f'favicon {icon} is missing'
+        assert re.search(r'\d+\.\d+', page.locator('.navbar-brand:visible').first.inner_text()), 'no version shown'
         assert page.locator('a.btn[href^="https://"][title="Source repository"], '
                             'a[href^="https://"].btn-source-repository-button').count() >= 1
         if page_file == chapter.name:
