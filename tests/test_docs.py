@@ -235,6 +235,7 @@ def _page_slips(path):
     prose = html.unescape(re.sub(r'<[^>]+>', ' ', _HIDDEN.sub(' ', main.group(0) if main else raw)))
     found += [f'raw LaTeX: ...{prose[max(0, m.start() - 30):m.end() + 10].strip()}...'
               for m in _LATEX.finditer(prose)]
+    found += [f'raw Markdown code: {m.group(0)}' for m in re.finditer(r'`[^`\s][^`\n]*`', prose)]
     return found
 
 

@@ -264,7 +264,8 @@ def first_line(obj):
 
 
 def rst_escape(text):
-    return re.sub(r'([\\*`|_])', r'\\\1', text)
+    "A chapter title as plain text for a reST link: Markdown's code backticks dropped, the rest escaped."
+    return re.sub(r'([\\*`|_<>])', r'\\\1', text.replace('`', ''))
 
 
 def api_pages(api, labels, titles, mod_pages, src_dir):
