@@ -241,11 +241,7 @@ def _page_slips(path):
 
 # Slips that live in notebook text, fixed by the notebooks' owners (issue 15, item 3); the lead
 # removes an entry once the notebook is fixed. {page: reason}
-_KNOWN_SLIPS = {
-    'gradient_descent.html': 'nbs/04_gradient_descent.ipynb: cell 8 (the first learning-rate plots) ends '
-        'with `axs[1].legend()`, shown as <matplotlib.legend.Legend at 0x...>; cell 21 (Learning-rate '
-        'schedules) writes `\\lambda_\\min`, which KaTeX cannot typeset (console error, raw LaTeX shown)',
-}
+_KNOWN_SLIPS = {}   # page -> why a slip of notebook text is still shown (none today)
 
 
 def _known_slip(problem):
