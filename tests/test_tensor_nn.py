@@ -178,7 +178,7 @@ def test_tensor_layers_live_in_tensor_nn_only():
              'mse_loss', 'cross_entropy', 'binary_cross_entropy_with_logits', 'hinge_loss'}
     assert names <= set(tnn.__all__)
     assert not hasattr(nn, 'TensorMLP') and not hasattr(nn, 'Linear') and not hasattr(nn, '__getattr__')   # no lazy re-exports
-    assert nn.MLP is not tnn.MLP and issubclass(tnn.Linear, nn.Module) and issubclass(ReLU, nn.Module)
+    assert nn.MLP is not tnn.MLP and issubclass(tnn.Linear, nn.Module) and issubclass(tnn.ReLU, nn.Module)
     assert tnn.manual_seed is nn.manual_seed                                  # one seeding function, re-exported
 
 def test_manual_seed_seeds_both_engines():
