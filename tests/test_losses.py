@@ -2,8 +2,7 @@
 import math
 import numpy as np
 import pytest
-import torch
-import torch.nn.functional as F
+from oracle import torch, F
 from hypothesis import given, settings, strategies as st
 from hypothesis.extra.numpy import arrays
 

@@ -2,7 +2,7 @@
 import sys
 import numpy as np
 import pytest
-import torch
+from oracle import torch, HAVE_TORCH, needs_torch
 from hypothesis import given, settings, strategies as st, HealthCheck
 from hypothesis.extra.numpy import mutually_broadcastable_shapes, array_shapes
 from gc_check import cyclic_garbage
@@ -13,7 +13,7 @@ from backprop_nb.autograd import Value, dot, gradcheck
 from backprop_nb.tensor import (Tensor, no_grad, cat, stack, where, maximum, clip, softmax, log_softmax, linear,
                                 zeros, ones, _unbroadcast, rowmax)
 
-torch.set_default_dtype(torch.float64)
+if HAVE_TORCH: torch.set_default_dtype(torch.float64)
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 def arr(shape, seed, kind='normal'):
@@ -525,6 +525,7 @@ def test_relu_keeps_the_dtype(dtype):
     y.sum().backward()
     np.testing.assert_array_equal(x.grad, [0, 0, 1])
 
+@needs_torch
 @pytest.mark.parametrize('opt', ['SGD', 'Adam'])
 def test_speed_benchmark_engines_compute_the_same_training(opt):
     "benchmarks/tensor_speed.py compares like with like: the three engines follow the same losses step by step."
