@@ -556,21 +556,22 @@ _cat_op = Op('cat', lambda *arrays_dim: np.concatenate(arrays_dim[:-2], axis=arr
 _stack_op = Op('stack', lambda *arrays_dim: np.stack(arrays_dim[:-1], axis=arrays_dim[-1]),
                lambda g, y, dim: [np.take(g, i, axis=dim) for i in range(g.shape[dim])], reads=0, joint=True)
 
+def _join(op, verb, tensors, dim, join, rule):
+    "The arrays of `tensors` joined by numpy's `join` along `dim`, with a clear error when their shapes do not fit."
+    tensors = _as_tensors(tensors, op)
+    try: return tensors, join([t.data for t in tensors], axis=dim)
+    except (ValueError, _AxisError):
+        raise ValueError(f"{op}: cannot {verb} shapes {[t.shape for t in tensors]} along dim {dim} ({rule})") from None
+
 def cat(tensors, dim=0):
     "Join tensors along an existing dimension `dim`."
-    tensors = _as_tensors(tensors, 'cat')
-    try: d = np.concatenate([t.data for t in tensors], axis=dim)
-    except (ValueError, _AxisError):
-        raise ValueError(f"cat: cannot join shapes {[t.shape for t in tensors]} along dim {dim} (all other sizes must match)") from None
+    tensors, d = _join('cat', 'join', tensors, dim, np.concatenate, 'all other sizes must match')
     dim = dim % d.ndim
     return _make(_cat_op, d, tensors, (dim, np.cumsum([t.data.shape[dim] for t in tensors])))
 
 def stack(tensors, dim=0):
     "Join tensors of the same shape along a new dimension `dim`."
-    tensors = _as_tensors(tensors, 'stack')
-    try: d = np.stack([t.data for t in tensors], axis=dim)
-    except (ValueError, _AxisError):
-        raise ValueError(f"stack: cannot stack shapes {[t.shape for t in tensors]} along dim {dim} (all shapes must be equal)") from None
+    tensors, d = _join('stack', 'stack', tensors, dim, np.stack, 'all shapes must be equal')
     return _make(_stack_op, d, tensors, (dim % d.ndim,))
 
 # %% ../nbs/09_tensor.ipynb #080523eb
