@@ -26,7 +26,8 @@ def _to_array(data, dtype):
     except (TypeError, ValueError) as e:
         raise ValueError(f"Tensor(): cannot make a numeric array from {type(data).__name__} {data!r:.60}: {e}") from None
     if bad or a.dtype.kind not in 'biuf' or (dtype is not None and np.dtype(dtype).kind not in 'biuf'):
-        what = f"dtype {np.dtype(dtype)}" if a is not None and a.dtype.kind in 'biuf' else f"{type(data).__name__} {data!r:.60}"
+        what = (f"{type(data).__name__} {data!r:.60}" if a is None else f"dtype {np.dtype(dtype)}" if a.dtype.kind in 'biuf'
+                else f"{type(data).__name__} of dtype {a.dtype}")
         raise TypeError(f"Tensor(): cannot make a numeric array from {what}: a tensor holds real numbers (bool, int or float)")
     return a.astype(np.float32 if dtype is None else dtype, copy=False)
 
@@ -196,15 +197,18 @@ def _stale(out, t, saved):
                        "after changing it, or change a copy.")
 
 # %% ../nbs/09_tensor.ipynb #76694221
+def _filled(fill, op, shape, requires_grad, dtype):
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)): shape = tuple(shape[0])
+    if np.dtype(dtype).kind not in 'biuf': raise TypeError(f"{op}: dtype must be a bool, int or float type, got {np.dtype(dtype)}")
+    return Tensor(fill(shape, dtype=dtype), requires_grad=requires_grad, dtype=dtype)
+
 def zeros(*shape, requires_grad=False, dtype=float32):
     "A tensor of zeros (shape as separate ints or one tuple), of `dtype` (float32 by default; int and bool are honoured)."
-    if len(shape) == 1 and isinstance(shape[0], (tuple, list)): shape = tuple(shape[0])
-    return Tensor(np.zeros(shape, dtype=dtype), requires_grad=requires_grad, dtype=dtype)
+    return _filled(np.zeros, 'zeros', shape, requires_grad, dtype)
 
 def ones(*shape, requires_grad=False, dtype=float32):
     "A tensor of ones (shape as separate ints or one tuple), of `dtype` (float32 by default; int and bool are honoured)."
-    if len(shape) == 1 and isinstance(shape[0], (tuple, list)): shape = tuple(shape[0])
-    return Tensor(np.ones(shape, dtype=dtype), requires_grad=requires_grad, dtype=dtype)
+    return _filled(np.ones, 'ones', shape, requires_grad, dtype)
 
 _cast = Op('to', lambda a, dtype: a.astype(dtype),
            lambda g, y, a, dtype: g.astype(a.dtype, copy=False), reads=0)   # the gradient goes back in the input's dtype
@@ -378,12 +382,12 @@ def _mean(self, dim=None, keepdim=False):
     n = int(np.prod([self.data.shape[i] for i in axes])) if axes is not None else self.data.size
     return apply(_mean_op, (self,), axes, keepdim, n)
 
-def _amax(self, dim=None, keepdim=False):
+def _amax(self, dim=None, keepdim=False, op='amax'):
     "Largest value over `dim` (an int, a tuple, or None for all), as `torch.amax`: ties share the gradient."
-    axes = _axes(dim, self.data.ndim, 'amax')
+    axes = _axes(dim, self.data.ndim, op)
     shape = self.data.shape
     if any(shape[i] == 0 for i in (range(len(shape)) if axes is None else axes)):
-        raise ValueError(f"amax: cannot reduce an empty dimension (shape {self.shape}, dim {dim!r}): the maximum of nothing is undefined")
+        raise ValueError(f"{op}: cannot reduce an empty dimension (shape {self.shape}, dim {dim!r}): the maximum of nothing is undefined")
     return apply(_amax_op, (self,), axes, keepdim)
 
 Tensor.sum, Tensor.mean, Tensor.amax = _sum, _mean, _amax
@@ -404,7 +408,7 @@ _max_dim_op = Op('max', _max_dim, _max_dim_grad, reads=0, ctx=True, fresh=True)
 
 def _max(self, dim=None, keepdim=False):
     "As `torch.max`: with no `dim`, the largest element; with an int `dim`, a pair (values, indices) along it."
-    if dim is None: return _amax(self)
+    if dim is None: return _amax(self, op='max')
     if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)): raise TypeError(f"max: dim must be an int, got {dim!r} (amax takes a tuple)")
     (d,) = _axes(dim, self.data.ndim, 'max') or (0,)
     if self.data.ndim and self.data.shape[d] == 0:

@@ -636,6 +636,8 @@ def test_D8_zeros_and_ones_honour_the_dtype(make, dtype):
     assert make(2).dtype == np.float32
     with pytest.raises(TypeError, match="floating-point"):
         make(2, dtype=np.int64, requires_grad=True)
+    with pytest.raises(TypeError, match=f"{make.__name__}: dtype must be a bool, int or float type, got complex64"):
+        make(2, dtype=np.complex64)
 
 def test_D20_empty_dimensions_give_empty_results_like_torch():
     for f, tf in ((softmax, torch.softmax), (log_softmax, torch.log_softmax)):
