@@ -725,8 +725,8 @@ def _batch_sum(g):
 def _select(mask, g):
     "g where `mask` holds, 0 elsewhere, exactly as np.where(mask, g, 0), and faster (benchmarks/tensor_speed.py)."
     r = g * mask                     # exact unless g holds inf or nan outside the mask (0 × inf = nan) ...
-    if r.size and not math.isfinite(np.dot(r.ravel(), _ones(r.size, r.dtype)) if r.flags.c_contiguous else r.sum()):
-        r = np.where(mask, g, 0)     # ... which one BLAS dot product with ones reveals: then select the slow way
+    if not math.isfinite(np.vdot(r, r)):   # ... which one BLAS sum of squares reveals (as does an overflow: harmless)
+        r = np.where(mask, g, 0)     # then select the slow way
     return r
 
 # %% ../nbs/09_tensor.ipynb #72d3c6c0
