@@ -468,9 +468,13 @@ def _linear(x, W, b=None):
 def _rows(a):   # every leading dimension is a batch (no -1: a (0,)-shaped input has 0 features)
     return a if a.ndim == 2 else a.reshape(int(np.prod(a.shape[:-1])), a.shape[-1])
 
+def _linear_dW(g, y, x, W, b=None):                     # ∂L/∂W = Gᵀ x
+    if g.ndim != 2: g, x = _rows(g), _rows(x)
+    return g.T @ x
+
 _linear_op = Op('linear', _linear,
                 lambda g, y, x, W, b=None: g @ W,                      # ∂L/∂x = G W
-                lambda g, y, x, W, b=None: _rows(g).T @ _rows(x),      # ∂L/∂W = Gᵀ x
+                _linear_dW,
                 lambda g, y, x, W, b: _batch_sum(g),                   # ∂L/∂b = G summed over the batch
                 reads=2, fresh=True)
 
@@ -720,7 +724,8 @@ def _shifted(x, dim, op):
 
 def _batch_sum(g):
     "The sum over every leading (batch) dimension of `g`: a bias's gradient."
-    return colsum(g if g.ndim == 2 else _rows(g))
+    if g.ndim != 2: g = _rows(g)
+    return _ones(g.shape[0], g.dtype) @ g                  # colsum, inline: it runs once per layer and step
 
 def _select(mask, g):
     "g where `mask` holds, 0 elsewhere, exactly as np.where(mask, g, 0), and faster (benchmarks/tensor_speed.py)."
