@@ -26,7 +26,8 @@ def _to_array(data, dtype):
     except (TypeError, ValueError) as e:
         raise ValueError(f"Tensor(): cannot make a numeric array from {type(data).__name__} {data!r:.60}: {e}") from None
     if bad or a.dtype.kind not in 'biuf' or (dtype is not None and np.dtype(dtype).kind not in 'biuf'):
-        what = f"dtype {np.dtype(dtype)}" if a is not None and a.dtype.kind in 'biuf' else f"{type(data).__name__} {data!r:.60}"
+        what = (f"{type(data).__name__} {data!r:.60}" if a is None else f"dtype {np.dtype(dtype)}" if a.dtype.kind in 'biuf'
+                else f"{type(data).__name__} of dtype {a.dtype}")
         raise TypeError(f"Tensor(): cannot make a numeric array from {what}: a tensor holds real numbers (bool, int or float)")
     return a.astype(np.float32 if dtype is None else dtype, copy=False)
 
@@ -196,15 +197,18 @@ def _stale(out, t, saved):
                        "after changing it, or change a copy.")
 
 # %% ../nbs/09_tensor.ipynb #76694221
+def _filled(fill, op, shape, requires_grad, dtype):
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)): shape = tuple(shape[0])
+    if np.dtype(dtype).kind not in 'biuf': raise TypeError(f"{op}: dtype must be a bool, int or float type, got {np.dtype(dtype)}")
+    return Tensor(fill(shape, dtype=dtype), requires_grad=requires_grad, dtype=dtype)
+
 def zeros(*shape, requires_grad=False, dtype=float32):
     "A tensor of zeros (shape as separate ints or one tuple), of `dtype` (float32 by default; int and bool are honoured)."
-    if len(shape) == 1 and isinstance(shape[0], (tuple, list)): shape = tuple(shape[0])
-    return Tensor(np.zeros(shape, dtype=dtype), requires_grad=requires_grad, dtype=dtype)
+    return _filled(np.zeros, 'zeros', shape, requires_grad, dtype)
 
 def ones(*shape, requires_grad=False, dtype=float32):
     "A tensor of ones (shape as separate ints or one tuple), of `dtype` (float32 by default; int and bool are honoured)."
-    if len(shape) == 1 and isinstance(shape[0], (tuple, list)): shape = tuple(shape[0])
-    return Tensor(np.ones(shape, dtype=dtype), requires_grad=requires_grad, dtype=dtype)
+    return _filled(np.ones, 'ones', shape, requires_grad, dtype)
 
 _cast = Op('to', lambda a, dtype: a.astype(dtype),
            lambda g, y, a, dtype: g.astype(a.dtype, copy=False), reads=0)   # the gradient goes back in the input's dtype
@@ -378,12 +382,12 @@ def _mean(self, dim=None, keepdim=False):
     n = int(np.prod([self.data.shape[i] for i in axes])) if axes is not None else self.data.size
     return apply(_mean_op, (self,), axes, keepdim, n)
 
-def _amax(self, dim=None, keepdim=False):
+def _amax(self, dim=None, keepdim=False, op='amax'):
     "Largest value over `dim` (an int, a tuple, or None for all), as `torch.amax`: ties share the gradient."
-    axes = _axes(dim, self.data.ndim, 'amax')
+    axes = _axes(dim, self.data.ndim, op)
     shape = self.data.shape
     if any(shape[i] == 0 for i in (range(len(shape)) if axes is None else axes)):
-        raise ValueError(f"amax: cannot reduce an empty dimension (shape {self.shape}, dim {dim!r}): the maximum of nothing is undefined")
+        raise ValueError(f"{op}: cannot reduce an empty dimension (shape {self.shape}, dim {dim!r}): the maximum of nothing is undefined")
     return apply(_amax_op, (self,), axes, keepdim)
 
 Tensor.sum, Tensor.mean, Tensor.amax = _sum, _mean, _amax
@@ -404,7 +408,7 @@ _max_dim_op = Op('max', _max_dim, _max_dim_grad, reads=0, ctx=True, fresh=True)
 
 def _max(self, dim=None, keepdim=False):
     "As `torch.max`: with no `dim`, the largest element; with an int `dim`, a pair (values, indices) along it."
-    if dim is None: return _amax(self)
+    if dim is None: return _amax(self, op='max')
     if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)): raise TypeError(f"max: dim must be an int, got {dim!r} (amax takes a tuple)")
     (d,) = _axes(dim, self.data.ndim, 'max') or (0,)
     if self.data.ndim and self.data.shape[d] == 0:
@@ -464,9 +468,13 @@ def _linear(x, W, b=None):
 def _rows(a):   # every leading dimension is a batch (no -1: a (0,)-shaped input has 0 features)
     return a if a.ndim == 2 else a.reshape(int(np.prod(a.shape[:-1])), a.shape[-1])
 
+def _linear_dW(g, y, x, W, b=None):                     # ∂L/∂W = Gᵀ x
+    if g.ndim != 2: g, x = _rows(g), _rows(x)
+    return g.T @ x
+
 _linear_op = Op('linear', _linear,
                 lambda g, y, x, W, b=None: g @ W,                      # ∂L/∂x = G W
-                lambda g, y, x, W, b=None: _rows(g).T @ _rows(x),      # ∂L/∂W = Gᵀ x
+                _linear_dW,
                 lambda g, y, x, W, b: _batch_sum(g),                   # ∂L/∂b = G summed over the batch
                 reads=2, fresh=True)
 
@@ -556,21 +564,22 @@ _cat_op = Op('cat', lambda *arrays_dim: np.concatenate(arrays_dim[:-2], axis=arr
 _stack_op = Op('stack', lambda *arrays_dim: np.stack(arrays_dim[:-1], axis=arrays_dim[-1]),
                lambda g, y, dim: [np.take(g, i, axis=dim) for i in range(g.shape[dim])], reads=0, joint=True)
 
+def _join(op, verb, tensors, dim, join, rule):
+    "The arrays of `tensors` joined by numpy's `join` along `dim`, with a clear error when their shapes do not fit."
+    tensors = _as_tensors(tensors, op)
+    try: return tensors, join([t.data for t in tensors], axis=dim)
+    except (ValueError, _AxisError):
+        raise ValueError(f"{op}: cannot {verb} shapes {[t.shape for t in tensors]} along dim {dim} ({rule})") from None
+
 def cat(tensors, dim=0):
     "Join tensors along an existing dimension `dim`."
-    tensors = _as_tensors(tensors, 'cat')
-    try: d = np.concatenate([t.data for t in tensors], axis=dim)
-    except (ValueError, _AxisError):
-        raise ValueError(f"cat: cannot join shapes {[t.shape for t in tensors]} along dim {dim} (all other sizes must match)") from None
+    tensors, d = _join('cat', 'join', tensors, dim, np.concatenate, 'all other sizes must match')
     dim = dim % d.ndim
     return _make(_cat_op, d, tensors, (dim, np.cumsum([t.data.shape[dim] for t in tensors])))
 
 def stack(tensors, dim=0):
     "Join tensors of the same shape along a new dimension `dim`."
-    tensors = _as_tensors(tensors, 'stack')
-    try: d = np.stack([t.data for t in tensors], axis=dim)
-    except (ValueError, _AxisError):
-        raise ValueError(f"stack: cannot stack shapes {[t.shape for t in tensors]} along dim {dim} (all shapes must be equal)") from None
+    tensors, d = _join('stack', 'stack', tensors, dim, np.stack, 'all shapes must be equal')
     return _make(_stack_op, d, tensors, (dim % d.ndim,))
 
 # %% ../nbs/09_tensor.ipynb #080523eb
@@ -715,13 +724,14 @@ def _shifted(x, dim, op):
 
 def _batch_sum(g):
     "The sum over every leading (batch) dimension of `g`: a bias's gradient."
-    return colsum(g if g.ndim == 2 else _rows(g))
+    if g.ndim != 2: g = _rows(g)
+    return _ones(g.shape[0], g.dtype) @ g                  # colsum, inline: it runs once per layer and step
 
 def _select(mask, g):
     "g where `mask` holds, 0 elsewhere, exactly as np.where(mask, g, 0), and faster (benchmarks/tensor_speed.py)."
     r = g * mask                     # exact unless g holds inf or nan outside the mask (0 × inf = nan) ...
-    if r.size and not math.isfinite(np.dot(r.ravel(), _ones(r.size, r.dtype)) if r.flags.c_contiguous else r.sum()):
-        r = np.where(mask, g, 0)     # ... which one BLAS dot product with ones reveals: then select the slow way
+    if not math.isfinite(np.vdot(r, r)):   # ... which one BLAS sum of squares reveals (as does an overflow: harmless)
+        r = np.where(mask, g, 0)     # then select the slow way
     return r
 
 # %% ../nbs/09_tensor.ipynb #72d3c6c0
