@@ -336,7 +336,7 @@ def test_interrupt_during_evaluation_leaves_no_half_logged_epoch():
     assert h.interrupted and t.epoch == 1 and h.epochs['epoch'] == [1] and len(h.steps['loss']) == 6
     assert all(len(col) == 1 for col in h.epochs.values())
 
-# ---------------------------------------------------------------- the tensor engine (chapter 10) through the same Trainer
+# ---------------------------------------------------------------- the tensor engine (chapter 9) through the same Trainer
 from backprop_nb.tensor import Tensor
 from backprop_nb import tensor_nn
 from backprop_nb.nn import Module
