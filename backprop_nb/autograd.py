@@ -87,8 +87,9 @@ def _lift(x):
 def _binary(op, forward, backward):
     "The methods for `a op b` and for `number op b`, both recording `op` with its two rules."
     def method(self, other):
-        other = _lift(other)
-        if other is NotImplemented: return other  # not a number: Python tries the other side, then raises TypeError
+        if type(other) is not Value:  # usually it is a Value: then there is nothing to lift
+            other = _lift(other)
+            if other is NotImplemented: return other  # not a number: Python tries the other side, then raises TypeError
         return _node((self, other), op, forward, backward)
     def reflected(self, other):
         other = _lift(other)
@@ -393,7 +394,8 @@ def _dot_forward(out):
 def _dot_backward(out):  # bias gets g; w_i gets x_i*g; x_i gets w_i*g
     g, p, n = out.grad, out._parents, out._ctx
     p[0].grad += g
-    for w, x in zip(p[1:n + 1], p[n + 1:]):
+    for i in range(1, n + 1):
+        w, x = p[i], p[i + n]
         w.grad += x.data * g
         x.grad += w.data * g
 
