@@ -134,6 +134,7 @@ Value._accumulate, Value.backward = _accumulate, _value_backward
 # %% ../nbs/01_autograd.ipynb #012890b2
 def forward_pass(root):
     "Recompute every node `root` depends on from its leaves' current `.data`, in topological order; returns `root.data`."
+    if not hasattr(root, '_parents'): raise TypeError(f"forward_pass(): root must be a node (a Value or a Tensor), got {type(root).__name__}")
     if not root._parents and root._forward is None and getattr(root, '_op', '') == 'no_grad':
         raise ValueError("forward_pass(): this node was computed under no_grad(), so no graph was recorded to replay")
     for node in topological_order(root):

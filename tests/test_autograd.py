@@ -107,6 +107,7 @@ def test_forward_pass_refuses_a_graph_recorded_under_no_grad():
     with no_grad(): y = (x * 2).tanh()
     with pytest.raises(ValueError, match="no_grad"): forward_pass(y)
     assert forward_pass(x) == 1.0   # a leaf is its own replay
+    with pytest.raises(TypeError, match="forward_pass.*got float"): forward_pass(1.0)
 
 def _recursive_order(root):
     order, seen = [], set()
