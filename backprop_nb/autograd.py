@@ -251,19 +251,23 @@ def topological_order(root):
 
 # %% ../nbs/01_autograd.ipynb #77e43a20
 class _Flags(threading.local):
-    "The switches read by every operation of both engines; each thread has its own."
-    def __init__(self): self.grad_enabled, self.anomaly = True, False
+    "The switches every operation of both engines reads: `grad_enabled` for this thread, `anomaly` for all."
+    def __init__(self): super().__setattr__('grad_enabled', True)
     def __setattr__(self, name, value):
-        super().__setattr__(name, value)
-        plain = getattr(self, 'grad_enabled', True) and not getattr(self, 'anomaly', False)
-        if plain != getattr(self, '_plain', True): _count_unusual(-1 if plain else 1)
-        super().__setattr__('_plain', plain)
+        if name == 'anomaly': return _update(anomaly=bool(value))
+        if name == 'grad_enabled' and bool(value) != self.grad_enabled: _update(not_recording=-1 if value else 1)
+        super().__setattr__(name, bool(value) if name == 'grad_enabled' else value)
+    anomaly = property(lambda self: _anomaly)
 
-_unusual_threads, _lock = 0, threading.Lock()   # threads whose switches are not the defaults
+_anomaly, _not_recording, _plain = False, 0, True   # _plain: every thread records, nothing is checked
+_lock = threading.Lock()
 
-def _count_unusual(change):
-    global _unusual_threads
-    with _lock: _unusual_threads += change
+def _update(anomaly=None, not_recording=0):
+    global _anomaly, _not_recording, _plain
+    with _lock:
+        if anomaly is not None: _anomaly = anomaly
+        _not_recording += not_recording   # threads inside no_grad()
+        _plain = _not_recording == 0 and not _anomaly
 
 flags = _Flags()
 
@@ -284,7 +288,7 @@ class detect_anomaly:
     def __exit__(self, *exc): flags.anomaly = self._prev
 
 def set_detect_anomaly(on: bool):
-    "Switch anomaly detection on or off for the rest of the program (in this thread)."
+    "Switch anomaly detection on or off for the rest of the program (every thread)."
     flags.anomaly = bool(on)
 
 # %% ../nbs/01_autograd.ipynb #cc85b217
@@ -296,13 +300,13 @@ def _node(parents, op, forward, backward, ctx=None, data=None):
     out._parents, out._ctx, out.grad, out.label = parents, ctx, 0.0, ''
     if data is None: forward(out)
     else: out.data = data   # computed by the caller with the op's own formula
-    if not _unusual_threads or flags._plain: out._op, out._forward, out._backward = op, forward, backward
+    if _plain: out._op, out._forward, out._backward = op, forward, backward
     else: _unusual(out, op, forward, backward)
     return out
 
 def _unusual(out, op, forward, backward):
     "Under detect_anomaly() the result must be finite; under no_grad() it forgets its parents."
-    if flags.anomaly and not math.isfinite(out.data):
+    if _anomaly and not math.isfinite(out.data):
         raise FloatingPointError(f"anomaly: '{op}' produced {out.data} from inputs {[p.data for p in out._parents]}")
     if flags.grad_enabled: out._op, out._forward, out._backward = op, forward, backward
     else: out._parents, out._op, out._forward, out._backward = (), 'no_grad', None, None
