@@ -6,7 +6,7 @@
 __all__ = ['default_generator', 'Module', 'patch', 'Neuron', 'Layer', 'MLP', 'clear_grad', 'manual_seed', 'save_npz', 'load_npz']
 
 # %% ../nbs/02_neuron_layer_network.ipynb #f756e799
-import errno, os, random, secrets, stat, typing, zipfile
+import errno, os, random, secrets, stat, zipfile
 from collections import Counter
 from numbers import Real
 import numpy as np
@@ -46,9 +46,8 @@ class Module:
         return [p for _, p in self.named_parameters()]
 
 def patch(f):
-    "Decorator: add `f` as a method to the class its `self` is annotated with (`self: A | B`: to each), so a class grows across cells."
-    cls = next(iter(f.__annotations__.values()))
-    for c in typing.get_args(cls) or (cls,): setattr(c, f.__name__, f)
+    "Decorator: add `f` as a method to the class its `self` is annotated with, so a class grows across cells."
+    setattr(next(iter(f.__annotations__.values())), f.__name__, f)
     return f
 
 # %% ../nbs/02_neuron_layer_network.ipynb #8333138a
@@ -142,10 +141,11 @@ def forward_batch(self: Module, xs):
     if any(hasattr(p, 'shape') for p in self.parameters()): return self(xs)
     return [self(x) for x in xs]
 
-@patch
-def forward_batch(self: Neuron | Layer | MLP, xs):  # noqa: F811 (a method of other classes)
+def _forward_each(self, xs):
     "One call per example (no parameter walk: a scalar network's parameters are numbers)."
     return [self(x) for x in xs]
+
+Neuron.forward_batch = Layer.forward_batch = MLP.forward_batch = _forward_each
 
 # %% ../nbs/02_neuron_layer_network.ipynb #1a975755
 @patch
