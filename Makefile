@@ -10,7 +10,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 
 help:
 	@echo "make demo     train a small network and print its progress (sets up .venv)"
-	@echo "make test     sync check, every notebook under nbdev_test, then pytest tests/"
+	@echo "make test     sync check, ruff, every notebook under nbdev_test, then pytest tests/"
 	@echo "make test-nbs the notebooks alone under nbdev_test (quicker while writing a lesson)"
 	@echo "make browser  install Debian's chromium (sudo apt-get) for the browser tests, which skip without it"
 	@echo "make lab      JupyterLab on nbs/ (the course)"
@@ -43,6 +43,7 @@ demo: $(STAMP)/runtime
 # nothing here installs system packages. CI installs it first (.ci/run), and there a missing browser fails.
 test: $(STAMP)/dev
 	$(BIN)/python tools/sync_check.py
+	$(BIN)/ruff check backprop_nb tests benchmarks tools
 	$(BIN)/nbdev_test --n_workers 0 --do_print
 	$(BIN)/python -m pytest tests/ -q -p no:cacheprovider
 

@@ -10,6 +10,7 @@ import errno, os, random, secrets, stat, typing, zipfile
 from collections import Counter
 from numbers import Real
 import numpy as np
+from .derivatives import check_int
 from .autograd import Value, dot
 
 # %% ../nbs/02_neuron_layer_network.ipynb #4b9666c2
@@ -51,12 +52,6 @@ def patch(f):
     return f
 
 # %% ../nbs/02_neuron_layer_network.ipynb #8333138a
-def _check_size(fn, name, n, low=1):
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
-        raise TypeError(f"{fn}: {name} must be an int, got {type(n).__name__} {n!r}")
-    if n < low: raise ValueError(f"{fn}: {name} must be at least {low}, got {n}")
-    return int(n)
-
 def _as_inputs(x, fn):
     "A list of Values from a list of numbers or Values (a lone number or Value is a list of one)."
     if isinstance(x, (Value, Real)): x = [x]
@@ -66,7 +61,7 @@ def _as_inputs(x, fn):
 class Neuron(Module):
     "ReLU(w1*x1 + ... + wn*xn + b), or without the ReLU when `nonlin=False`."
     def __init__(self, nin, nonlin=True):
-        nin = _check_size('Neuron', 'nin', nin)
+        nin = check_int('Neuron', 'nin', nin, low=1)
         self.w = [Value(random.uniform(-1, 1), label=f"w{i+1}") for i in range(nin)]
         self.b = Value(0.0, label='b')
         self.nonlin = bool(nonlin)
@@ -84,7 +79,7 @@ class Neuron(Module):
 class Layer(Module):
     "`nout` neurons reading the same `nin` inputs; extra keywords go to each `Neuron`."
     def __init__(self, nin, nout, **kwargs):
-        nin, nout = _check_size('Layer', 'nin', nin), _check_size('Layer', 'nout', nout)
+        nin, nout = check_int('Layer', 'nin', nin, low=1), check_int('Layer', 'nout', nout, low=1)
         self.neurons = [Neuron(nin, **kwargs) for _ in range(nout)]
 
     def forward(self, x):
@@ -100,9 +95,9 @@ class Layer(Module):
 class MLP(Module):
     "Layers composed: `nouts[i]` neurons in layer i; ReLU in hidden layers, linear output layer."
     def __init__(self, nin, nouts):
-        nin = _check_size('MLP', 'nin', nin)
+        nin = check_int('MLP', 'nin', nin, low=1)
         if isinstance(nouts, (int, np.integer)): raise TypeError(f"MLP: nouts must be a list of layer sizes, e.g. [16, 1], got {nouts!r}")
-        nouts = [_check_size('MLP', 'nouts[i]', k) for k in nouts]
+        nouts = [check_int('MLP', 'nouts[i]', k, low=1) for k in nouts]
         if not nouts: raise ValueError("MLP: nouts is empty; give at least one layer size")
         sz = [nin] + nouts
         self.layers = [Layer(sz[i], sz[i + 1], nonlin=i != len(nouts) - 1) for i in range(len(nouts))]
@@ -119,7 +114,6 @@ def clear_grad(p):
     "Reset one parameter's gradient to what a cleared gradient is for its kind (`p._zero_grad`: 0.0 for a Value, None for a tensor)."
     p.grad = getattr(p, '_zero_grad', None)
 
-_zero_grad_ = clear_grad   # the old name, still imported by optim.py (chapter 4); to be removed
 
 @patch
 def zero_grad(self: Module):
@@ -136,11 +130,9 @@ default_generator = np.random.default_rng()
 
 def manual_seed(seed):
     "Seed everything the library draws at random: Python's `random` (scalar neurons) and `default_generator` (tensor layers)."
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"manual_seed: seed must be an int, got {type(seed).__name__} {seed!r}")
-    if seed < 0: raise ValueError(f"manual_seed: seed must be >= 0, got {seed}")
-    random.seed(int(seed))
-    default_generator.bit_generator.state = np.random.default_rng(int(seed)).bit_generator.state
+    seed = check_int('manual_seed', 'seed', seed, low=0)
+    random.seed(seed)
+    default_generator.bit_generator.state = np.random.default_rng(seed).bit_generator.state
     return default_generator
 
 # %% ../nbs/02_neuron_layer_network.ipynb #043b6e56

@@ -8,18 +8,11 @@ __all__ = ['SCHEDULES', 'Optimizer', 'SGD', 'Adam', 'AdamW', 'Schedule', 'consta
 
 # %% ../nbs/04_gradient_descent.ipynb #629ece41
 import math
-from numbers import Real
 import numpy as np
-from .nn import _zero_grad_
+from .derivatives import check_number
+from .nn import clear_grad
 
 # %% ../nbs/04_gradient_descent.ipynb #080134bc
-def _number(fn, name, v, low=0.0, high=None, high_open=False):
-    if isinstance(v, bool) or not isinstance(v, Real): raise TypeError(f"{fn}: {name} must be a number, got {type(v).__name__}")
-    v = float(v)
-    if not v >= low or (high is not None and (v >= high if high_open else v > high)):
-        raise ValueError(f"{fn}: {name} must be in [{low}, {high if high is not None else 'inf'}{')' if high_open else ']'}, got {v}")
-    return v
-
 def _copy(g): return g.copy() if isinstance(g, np.ndarray) else g
 
 class Optimizer:
@@ -34,12 +27,12 @@ class Optimizer:
         for i, p in enumerate(self.params):
             if not (hasattr(p, 'data') and hasattr(p, 'grad')):
                 raise TypeError(f"{name}: parameter {i} must have .data and .grad (a Value or Tensor), got {type(p).__name__}")
-        self.lr = _number(name, 'lr', lr)
+        self.lr = check_number(name, 'lr', lr, low=0.0)
         self.steps = 0  # how many times step() has run
 
     def zero_grad(self):
         "Clear every parameter's gradient (a Value's to 0.0; an array gradient to None, as in PyTorch)."
-        for p in self.params: _zero_grad_(p)
+        for p in self.params: clear_grad(p)
 
     def _settings(self): return {k: getattr(self, k) for k in self._settings_names}
     def _param_states(self): return [{'step': self.steps} for _ in self.params]
@@ -53,8 +46,8 @@ class SGD(Optimizer):
     _settings_names, _buffers = ('lr', 'momentum', 'weight_decay', 'nesterov'), {'momentum_buffer': '_bufs'}
     def __init__(self, params, lr=0.001, momentum=0, weight_decay=0, nesterov=False):
         super().__init__(params, lr)
-        self.momentum = _number('SGD', 'momentum', momentum)
-        self.weight_decay = _number('SGD', 'weight_decay', weight_decay)
+        self.momentum = check_number('SGD', 'momentum', momentum, low=0.0)
+        self.weight_decay = check_number('SGD', 'weight_decay', weight_decay, low=0.0)
         self.nesterov = bool(nesterov)
         if self.nesterov and not self.momentum: raise ValueError("SGD: nesterov=True needs a momentum > 0")
         self._bufs = [None] * len(self.params)
@@ -87,9 +80,9 @@ class Adam(Optimizer):
         super().__init__(params, lr)
         name = type(self).__name__
         if not (isinstance(betas, (tuple, list)) and len(betas) == 2): raise TypeError(f"{name}: betas must be a pair (beta1, beta2), got {betas!r}")
-        self.betas = tuple(_number(name, f'betas[{i}]', b, 0.0, 1.0, high_open=True) for i, b in enumerate(betas))
-        self.eps = _number(name, 'eps', eps)
-        self.weight_decay = _number(name, 'weight_decay', weight_decay)
+        self.betas = tuple(check_number(name, f'betas[{i}]', b, 0.0, 1.0, high_open=True) for i, b in enumerate(betas))
+        self.eps = check_number(name, 'eps', eps, low=0.0)
+        self.weight_decay = check_number(name, 'weight_decay', weight_decay, low=0.0)
         self._m, self._v = [None] * len(self.params), [None] * len(self.params)
 
     def _param_states(self): return [{'step': self.steps, 'exp_avg': m, 'exp_avg_sq': v} for m, v in zip(self._m, self._v)]
@@ -150,7 +143,7 @@ def load_state_dict(self, state_dict):
 Optimizer.state_dict, Optimizer._loaded, Optimizer.load_state_dict = state_dict, _loaded, load_state_dict
 
 # %% ../nbs/04_gradient_descent.ipynb #8b19412c
-from .derivatives import check_int, check_number
+from .derivatives import check_int
 
 class Schedule:
     "A learning-rate schedule: `sched(step) -> lr`, step counted from 0; readable repr."

@@ -7,9 +7,9 @@ __all__ = ['to_numpy', 'accuracy', 'History', 'Callback', 'Trainer', 'ProgressBa
 
 # %% ../nbs/06_trainer.ipynb #e4b7be83
 import math, sys, time, json, warnings
-from numbers import Integral
 import numpy as np
 from tqdm.auto import tqdm
+from .derivatives import check_int
 from .autograd import no_grad
 
 # %% ../nbs/06_trainer.ipynb #09fce992
@@ -89,11 +89,6 @@ class Callback:
     def on_fit_end(self, trainer): pass
 
 # %% ../nbs/06_trainer.ipynb #b751f9b5
-def _count(fn, name, n, low=1):
-    if isinstance(n, bool) or not isinstance(n, Integral): raise TypeError(f"{fn}: {name} must be an integer, got {type(n).__name__}")
-    if n < low: raise ValueError(f"{fn}: {name} must be at least {low}, got {n}")
-    return int(n)
-
 class Trainer:
     "Train `model` on the batches of `train_dl` by minimising `loss_fn(model.forward_batch(xb), yb)` with `opt`."
     def __init__(self, model, loss_fn, opt, train_dl, valid=None, metrics=None, callbacks=()):
@@ -210,7 +205,7 @@ def _hooks(callbacks):
 
 def fit(self, epochs):
     "Train for `epochs` more epochs (or until stopped); returns the `History`."
-    epochs = _count('Trainer.fit', 'epochs', epochs)
+    epochs = check_int('Trainer.fit', 'epochs', epochs, low=1)
     try: n_batches = len(self.train_dl)
     except TypeError: n_batches = None
     if n_batches == 0: raise ValueError("Trainer.fit: the training loader yields no batches (fewer samples than batch_size with drop_last=True?)")
@@ -334,7 +329,7 @@ class LRSchedule(Callback):
 class EarlyStopping(Callback):
     "Stop when the epoch column `monitor` has not improved by more than `min_delta` for `patience` epochs."
     def __init__(self, monitor='valid_loss', patience=10, min_delta=0.0, restore_best=True):
-        self.monitor, self.patience, self.min_delta, self.restore_best = monitor, _count('EarlyStopping', 'patience', patience), min_delta, restore_best
+        self.monitor, self.patience, self.min_delta, self.restore_best = monitor, check_int('EarlyStopping', 'patience', patience, low=1), min_delta, restore_best
         self.sign = -1.0 if monitor.endswith('acc') else 1.0   # we minimise sign * value
         self.on_fit_start(None)
     def on_fit_start(self, t): self.best, self.best_epoch, self.best_state, self.wait, self.fired = math.inf, None, None, 0, False
@@ -355,7 +350,7 @@ class EarlyStopping(Callback):
 # %% ../nbs/06_trainer.ipynb #6b7d04f6
 class MetricLogger(Callback):
     "Print the epoch table's latest row every `every` epochs."
-    def __init__(self, every=1, file=None): self.every, self.file = _count('MetricLogger', 'every', every), file
+    def __init__(self, every=1, file=None): self.every, self.file = check_int('MetricLogger', 'every', every, low=1), file
     def _print(self, t):
         e = t.history.epochs
         if not e: return

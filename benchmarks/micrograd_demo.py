@@ -111,7 +111,7 @@ def rss_now_mb():
 
 def child(engine, input_path, steps, trace=False):
     "Runs in the subprocess: one engine, timed, with its own peak memory (or, with `trace`, tracemalloc's peak)."
-    import numpy, micrograd.nn, backprop_nb.nn, backprop_nb.losses, backprop_nb.optim  # same baseline for both
+    import numpy, micrograd.nn, backprop_nb.nn, backprop_nb.losses, backprop_nb.optim  # noqa: F401 (same baseline for both)
     d = json.loads(Path(input_path).read_text())
     gc.collect()
     if trace:

@@ -5,7 +5,7 @@
    missing) for backprop_nb's public API, PyTorch eager (`torch.nn` + `torch.optim`), and numpy written
    by hand (forward, backward and update, no graph: the floor a numpy engine can reach).
 2. MLP 784-512-512-10, SGD, batch 64 and 512 (random data): time per training step.
-3. Where the time goes: one operation, chapter 9's array helpers against the numpy they replace, and one
+3. Where the time goes: one operation, chapter 8's array helpers against the numpy they replace, and one
    digits training step (batch 32, SGD) split into
    forward + loss, zero_grad, backward and optimizer step, for backprop_nb and PyTorch.
 4. Memory: resident memory after 100 and after 1,000 training steps of our engine (no graph kept alive
@@ -232,7 +232,7 @@ def per_op(repeat):
     return {name: (time_us(add), time_us(bwd) if bwd else None) for name, (add, bwd) in cases.items()}
 
 def helpers(repeat):
-    "Microseconds for chapter 9's array helpers against the plain numpy they replace, on (32, 128) and (256, 128) float32."
+    "Microseconds for chapter 8's array helpers against the plain numpy they replace, on (32, 128) and (256, 128) float32."
     import timeit
     from backprop_nb.tensor import colsum, rowmax, _select
     time_us = lambda f: min(timeit.repeat(f, number=2000, repeat=max(3, repeat // 5))) / 2000 * 1e6

@@ -271,7 +271,6 @@ def test_clear_grad_uses_what_the_parameter_says_a_cleared_gradient_is():
     nn_module.clear_grad(v); assert v.grad == 0.0 and type(v.grad) is float
     t = FakeTensor((2,)); nn_module.clear_grad(t); assert t.grad is None
     t._zero_grad = 'cleared'; nn_module.clear_grad(t); assert t.grad == 'cleared'   # asked of the object
-    assert nn_module._zero_grad_ is nn_module.clear_grad                             # old name, for optim.py
 
 def test_forward_batch_asks_the_parameters():
     class Arrays(Module):

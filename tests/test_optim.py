@@ -2,7 +2,7 @@
 import inspect, math, re
 import numpy as np
 import pytest
-import torch
+from oracle import torch, needs_torch
 from hypothesis import given, settings, strategies as st
 
 from backprop_nb.autograd import Value
@@ -195,6 +195,7 @@ def test_cosine_matches_torch_up_to_total_steps_then_holds():
     assert theirs[-1] > theirs[20] + 0.01                           # PyTorch's cosine rises again past T_max ...
     assert [ours(t) for t in range(20, 30)] == [0.01] * 10           # ... ours keeps min_lr
 
+@needs_torch
 def test_one_cycle_pct_start_default_differs_from_torch():
     assert inspect.signature(one_cycle_lr).parameters['pct_start'].default == 0.25
     assert inspect.signature(S.OneCycleLR).parameters['pct_start'].default == 0.3

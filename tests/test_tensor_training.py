@@ -3,7 +3,7 @@ Trainer, and a torch twin started from the same weights and fed the same mini-ba
 same loss at every step (float64), with SGD (momentum, nesterov, weight decay), Adam and AdamW."""
 import numpy as np
 import pytest
-import torch
+from oracle import torch
 
 from backprop_nb.data import load_digits, train_valid_split, DataLoader
 from backprop_nb.tensor_nn import MLP, manual_seed, cross_entropy, mse_loss

@@ -336,13 +336,13 @@ def test_interrupt_during_evaluation_leaves_no_half_logged_epoch():
     assert h.interrupted and t.epoch == 1 and h.epochs['epoch'] == [1] and len(h.steps['loss']) == 6
     assert all(len(col) == 1 for col in h.epochs.values())
 
-# ---------------------------------------------------------------- the tensor engine (chapter 10) through the same Trainer
+# ---------------------------------------------------------------- the tensor engine (chapter 9) through the same Trainer
 from backprop_nb.tensor import Tensor
 from backprop_nb import tensor_nn
 from backprop_nb.nn import Module
 from backprop_nb.optim import Adam
 
-def make_tensor(callbacks=(), loss=hinge_loss, lr=0.1, seed=0, hidden=(8,), opt=None, valid=True, nout=1, data=(XT, YT, XV, YV)):
+def make_tensor(callbacks=(), loss=tensor_nn.hinge_loss, lr=0.1, seed=0, hidden=(8,), opt=None, valid=True, nout=1, data=(XT, YT, XV, YV)):
     tensor_nn.manual_seed(seed)
     model = tensor_nn.MLP(data[0].shape[1], [*hidden, nout])
     opt = opt(model) if opt else SGD(model.parameters(), lr=lr, momentum=0.9)
@@ -361,7 +361,7 @@ def test_tensor_model_trains_and_logs_plain_floats():
 def test_tensor_multiclass_with_cross_entropy_and_adam():
     Xb, yb = make_blobs(90, centers=3, noise=0.4, seed=1)
     (Xt, yt), (Xv, yv) = train_valid_split(Xb, yb, 0.2, seed=0)
-    t = make_tensor(loss=cross_entropy, nout=3, data=(Xt, yt, Xv, yv), opt=lambda m: Adam(m.parameters(), lr=0.05))
+    t = make_tensor(loss=tensor_nn.cross_entropy, nout=3, data=(Xt, yt, Xv, yv), opt=lambda m: Adam(m.parameters(), lr=0.05))
     h = t.fit(20)
     assert h.epochs['valid_acc'][-1] >= 0.9
     assert t.evaluate(Xv, yv)['acc'] == pytest.approx(accuracy(t.model.forward_batch(Xv), yv))
@@ -375,7 +375,7 @@ def test_tensor_predictions_metrics():
 @pytest.mark.parametrize('k', [0, 4])
 def test_tensor_nan_loss_stops_and_restores(k):
     snaps = Snapshots()
-    t = make_tensor([snaps], loss=nan_loss_at(k), valid=False)
+    t = make_tensor([snaps], loss=nan_loss_at(k, tensor_nn.hinge_loss), valid=False)
     with pytest.warns(RuntimeWarning, match=f"non-finite loss \\(nan\\) at step {k} "):
         h = t.fit(5)
     assert h.stopped_step == k and len(h.steps.get('loss', [])) == k
@@ -414,7 +414,7 @@ def test_a_module_of_tensor_layers_gets_one_call_per_batch():
     net = Net()
     out = net.forward_batch(XT)
     assert isinstance(out, Tensor) and out.shape == (len(XT), 1)
-    h = Trainer(net, hinge_loss, SGD(net.parameters(), lr=0.1, momentum=0.9), DataLoader(XT, YT, 16)).fit(5)
+    h = Trainer(net, tensor_nn.hinge_loss, SGD(net.parameters(), lr=0.1, momentum=0.9), DataLoader(XT, YT, 16)).fit(5)
     assert h.stopped_reason == 'completed'
 
 # ---------------------------------------------------------------- issue 11: D1, D10-D14
@@ -534,3 +534,12 @@ def test_tensor_nonfinite_update_anywhere_is_caught(bad):
         t = make_tensor([snaps], opt=lambda m: Poison(m.parameters(), lr=0.1))
         with pytest.warns(RuntimeWarning, match='non-finite parameters after the update at step 2'): h = t.fit(2)
         assert h.stopped_step == 2 and same(t.model.state_dict(), snaps.at[2]) and finite_params(t.model)
+
+
+def test_to_numpy_and_accuracy_read_tensor_predictions():
+    "Moved from chapter 6, which comes before the tensor chapters."
+    from backprop_nb.tensor import Tensor
+    from backprop_nb.trainer import to_numpy, accuracy
+    np.testing.assert_array_equal(to_numpy(Tensor([[1.0, 3.0]])), np.array([[1.0, 3.0]]))
+    assert accuracy(Tensor([[0.3], [-1.0], [2.0]]), [1, 0, 0]) == 2 / 3           # (n, 1) logits of a tensor network
+    assert accuracy(Tensor([[0.1, 0.5, -1.0], [2.0, 0.0, 0.0]]), [1, 2]) == 0.5   # (n, k): the argmax

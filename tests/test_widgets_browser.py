@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOK = ROOT / 'nbs' / '11_widgets.ipynb'
+NOTEBOOK = ROOT / 'nbs' / '10_widgets.ipynb'
 CHROMIUM = '/usr/bin/chromium'
 CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
                  '--disable-background-networking', '--disable-component-update', '--disable-sync']
@@ -244,7 +244,7 @@ def test_explorer_in_browser(server, frontend, tmp_path):
         finally:
             ctx.close()
     assert not problems, '\n'.join(problems)
-    assert not list((ROOT / 'nbs').glob('.ipynb_checkpoints/11_widgets*')), 'the test wrote into nbs/'
+    assert not list((ROOT / 'nbs').glob('.ipynb_checkpoints/10_widgets*')), 'the test wrote into nbs/'
     print(f'screenshots in {tmp_path}')
     if not arrow_moved:
         pytest.xfail('Notebook 7 takes the arrow keys from a focused slider (its shortcuts run first); '

@@ -264,7 +264,8 @@ def first_line(obj):
 
 
 def rst_escape(text):
-    return re.sub(r'([\\*`|_])', r'\\\1', text)
+    "A chapter title as plain text for a reST link: Markdown's code backticks dropped, the rest escaped."
+    return re.sub(r'([\\*`|_<>])', r'\\\1', text.replace('`', ''))
 
 
 def api_pages(api, labels, titles, mod_pages, src_dir):
@@ -311,7 +312,7 @@ def api_index(api, module_pages, labels, pages):
     lines = ['# API reference', '',
              'Every public name the library exports, module by module, with its signature and '
              'its methods; each entry links to the chapter that builds it. The {ref}`genindex` lists '
-             'every class, method and function alphabetically.', '']
+             'every class, method and function alphabetically, the {ref}`modindex` the modules.', '']
     page_idx = {p: i for i, p in enumerate(pages)}
 
     def rank(mod):
