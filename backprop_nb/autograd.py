@@ -87,8 +87,9 @@ def _lift(x):
 def _binary(op, forward, backward):
     "The methods for `a op b` and for `number op b`, both recording `op` with its two rules."
     def method(self, other):
-        other = _lift(other)
-        if other is NotImplemented: return other  # not a number: Python tries the other side, then raises TypeError
+        if type(other) is not Value:  # usually it is a Value: then there is nothing to lift
+            other = _lift(other)
+            if other is NotImplemented: return other  # not a number: Python tries the other side, then raises TypeError
         return _node((self, other), op, forward, backward)
     def reflected(self, other):
         other = _lift(other)
@@ -133,6 +134,7 @@ Value._accumulate, Value.backward = _accumulate, _value_backward
 # %% ../nbs/01_autograd.ipynb #012890b2
 def forward_pass(root):
     "Recompute every node `root` depends on from its leaves' current `.data`, in topological order; returns `root.data`."
+    if not hasattr(root, '_parents'): raise TypeError(f"forward_pass(): root must be a node (a Value or a Tensor), got {type(root).__name__}")
     if not root._parents and root._forward is None and getattr(root, '_op', '') == 'no_grad':
         raise ValueError("forward_pass(): this node was computed under no_grad(), so no graph was recorded to replay")
     for node in topological_order(root):
@@ -249,19 +251,23 @@ def topological_order(root):
 
 # %% ../nbs/01_autograd.ipynb #77e43a20
 class _Flags(threading.local):
-    "The switches read by every operation of both engines; each thread has its own."
-    def __init__(self): self.grad_enabled, self.anomaly = True, False
+    "The switches every operation of both engines reads: `grad_enabled` for this thread, `anomaly` for all."
+    def __init__(self): super().__setattr__('grad_enabled', True)
     def __setattr__(self, name, value):
-        super().__setattr__(name, value)
-        plain = getattr(self, 'grad_enabled', True) and not getattr(self, 'anomaly', False)
-        if plain != getattr(self, '_plain', True): _count_unusual(-1 if plain else 1)
-        super().__setattr__('_plain', plain)
+        if name == 'anomaly': return _update(anomaly=bool(value))
+        if name == 'grad_enabled' and bool(value) != self.grad_enabled: _update(not_recording=-1 if value else 1)
+        super().__setattr__(name, bool(value) if name == 'grad_enabled' else value)
+    anomaly = property(lambda self: _anomaly)
 
-_unusual_threads, _lock = 0, threading.Lock()   # threads whose switches are not the defaults
+_anomaly, _not_recording, _plain = False, 0, True   # _plain: every thread records, nothing is checked
+_lock = threading.Lock()
 
-def _count_unusual(change):
-    global _unusual_threads
-    with _lock: _unusual_threads += change
+def _update(anomaly=None, not_recording=0):
+    global _anomaly, _not_recording, _plain
+    with _lock:
+        if anomaly is not None: _anomaly = anomaly
+        _not_recording += not_recording   # threads inside no_grad()
+        _plain = _not_recording == 0 and not _anomaly
 
 flags = _Flags()
 
@@ -282,7 +288,7 @@ class detect_anomaly:
     def __exit__(self, *exc): flags.anomaly = self._prev
 
 def set_detect_anomaly(on: bool):
-    "Switch anomaly detection on or off for the rest of the program (in this thread)."
+    "Switch anomaly detection on or off for the rest of the program (every thread)."
     flags.anomaly = bool(on)
 
 # %% ../nbs/01_autograd.ipynb #cc85b217
@@ -294,13 +300,13 @@ def _node(parents, op, forward, backward, ctx=None, data=None):
     out._parents, out._ctx, out.grad, out.label = parents, ctx, 0.0, ''
     if data is None: forward(out)
     else: out.data = data   # computed by the caller with the op's own formula
-    if not _unusual_threads or flags._plain: out._op, out._forward, out._backward = op, forward, backward
+    if _plain: out._op, out._forward, out._backward = op, forward, backward
     else: _unusual(out, op, forward, backward)
     return out
 
 def _unusual(out, op, forward, backward):
     "Under detect_anomaly() the result must be finite; under no_grad() it forgets its parents."
-    if flags.anomaly and not math.isfinite(out.data):
+    if _anomaly and not math.isfinite(out.data):
         raise FloatingPointError(f"anomaly: '{op}' produced {out.data} from inputs {[p.data for p in out._parents]}")
     if flags.grad_enabled: out._op, out._forward, out._backward = op, forward, backward
     else: out._parents, out._op, out._forward, out._backward = (), 'no_grad', None, None
@@ -393,7 +399,8 @@ def _dot_forward(out):
 def _dot_backward(out):  # bias gets g; w_i gets x_i*g; x_i gets w_i*g
     g, p, n = out.grad, out._parents, out._ctx
     p[0].grad += g
-    for w, x in zip(p[1:n + 1], p[n + 1:]):
+    for i in range(1, n + 1):
+        w, x = p[i], p[i + n]
         w.grad += x.data * g
         x.grad += w.data * g
 

@@ -107,6 +107,7 @@ def test_forward_pass_refuses_a_graph_recorded_under_no_grad():
     with no_grad(): y = (x * 2).tanh()
     with pytest.raises(ValueError, match="no_grad"): forward_pass(y)
     assert forward_pass(x) == 1.0   # a leaf is its own replay
+    with pytest.raises(TypeError, match="forward_pass.*got float"): forward_pass(1.0)
 
 def _recursive_order(root):
     order, seen = [], set()
@@ -158,12 +159,16 @@ def test_no_grad_is_per_thread():   # D21
         t = threading.Thread(target=lambda: other.update(p=(Value(1.0) * 2)._parents)); t.start(); t.join(5)
         assert other['p'] != () and (Value(1.0) * 2)._parents == ()
 
-def test_detect_anomaly_is_per_thread():
+def test_detect_anomaly_is_for_every_thread_as_in_torch():
     import threading
     out = {}
+    def other():
+        try: Value(-1.0).log()
+        except FloatingPointError as e: out['raised'] = str(e)
     with detect_anomaly():
-        t = threading.Thread(target=lambda: out.update(v=Value(-1.0).log().data)); t.start(); t.join(5)
-    assert math.isnan(out['v'])
+        t = threading.Thread(target=other); t.start(); t.join(5)
+    assert "'log' produced nan" in out['raised']
+    assert math.isnan(Value(-1.0).log().data) and not flags.anomaly   # off again everywhere
 
 def test_value_of_a_zero_dimensional_array_says_so():   # D22
     np = pytest.importorskip("numpy")
