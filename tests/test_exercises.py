@@ -355,3 +355,9 @@ def test_an_answer_that_changes_its_inputs_does_not_change_the_verdicts_input(ca
     ok, out = verdict(capsys, 'unbroadcast', answer)
     case = EXERCISES['unbroadcast'].cases()[0]
     assert not ok and f"grad={ex_mod._fmt(case['grad'])}" in out and np.abs(case['grad']).max() > 0
+
+def test_the_readme_names_the_chapters_that_have_exercises():
+    "The README (from index.ipynb) says which chapters have exercises: it stays true."
+    nums = sorted(int(f[:2]) for f, nb in _notebooks(ROOT / 'nbs').items() if f[:2].isdigit() and _check_cells(nb))
+    assert nums == [0, 1, 2, 3, 4, 8, 9]
+    assert 'Chapters 0–4, 8 and 9 also have exercises with checks' in (ROOT / 'README.md').read_text(encoding='utf-8')
