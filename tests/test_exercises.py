@@ -248,11 +248,34 @@ def test_an_exercise_can_be_defined_in_a_few_lines(capsys):
         EXERCISES.pop('_double', None)
 
 
-# --- the learner's copy
+# --- the exercises in the chapters, and the learner's copy
+_CHECK = re.compile(r"EXERCISES\['(\w+)'\]\.check\((\w+)\)")
+_IMPORT = 'from backprop_nb.exercises import EXERCISES, show_solution'
+
 def _check_cells(nb):
-    "[(index, name)] of the cells that run `EXERCISES[name].check(...)`."
-    return [(i, m.group(1)) for i, c in enumerate(nb['cells']) if c['cell_type'] == 'code'
-            and (m := re.search(r"EXERCISES\['(\w+)'\]\.check\(", ''.join(c['source'])))]
+    "[(index, exercise name, the name of the learner's answer)] of the cells that run `EXERCISES[name].check(answer)`."
+    return [(i, m.group(1), m.group(2)) for i, c in enumerate(nb['cells']) if c['cell_type'] == 'code'
+            and (m := _CHECK.search(''.join(c['source'])))]
+
+def _notebooks(folder):
+    return {p.name: json.loads(p.read_text(encoding='utf-8')) for p in sorted(folder.glob('*.ipynb'))}
+
+def test_every_exercise_sits_once_in_a_chapter_with_its_stub_and_import():
+    """Each exercise has one check cell in the course, its stub (`...`) right above it, named `my_<name>` in a
+    chapter; each chapter imports the exercise book once, before its first exercise."""
+    where = {}
+    for fname, nb in _notebooks(ROOT / 'nbs').items():
+        checks = _check_cells(nb)
+        for i, name, answer in checks:
+            assert name not in where, (name, where.get(name), fname)
+            where[name] = fname
+            stub = ''.join(nb['cells'][i - 1]['source'])
+            assert '...' in stub and re.search(rf'^(def {answer}\(|{answer} = )', stub, re.M), (fname, name)
+            if fname != '13_exercises.ipynb': assert answer == f'my_{name}', (fname, name, answer)
+        if checks and fname != '13_exercises.ipynb':
+            imports = [j for j, c in enumerate(nb['cells']) if _IMPORT in ''.join(c['source'])]
+            assert len(imports) == 1 and imports[0] < checks[0][0], fname
+    assert sorted(where) == sorted(EXERCISES)
 
 @pytest.fixture(scope='module')
 def student(tmp_path_factory):
@@ -264,13 +287,14 @@ def test_make_student_removes_solution_cells_and_keeps_stubs(student):
     dest, removed = student
     assert removed['13_exercises.ipynb'] >= len(EXERCISES)
     assert sorted(p.name for p in dest.glob('*.ipynb')) == sorted(p.name for p in (ROOT / 'nbs').glob('*.ipynb'))
-    nb = json.loads((dest / '13_exercises.ipynb').read_text(encoding='utf-8'))
-    text = ''.join(''.join(c['source']) for c in nb['cells'])
-    assert not any(is_solution(c) for c in nb['cells'])
-    assert 'a.grad += b.data * out.grad' not in text and 'chain_rule = (6.0' not in text
-    assert {name for _, name in _check_cells(nb)} == set(EXERCISES)
-    for i, name in _check_cells(nb):
-        assert '...' in ''.join(nb['cells'][i - 1]['source']), name      # the stub right above its check
+    ours, theirs = _notebooks(ROOT / 'nbs'), _notebooks(dest)
+    assert not any(is_solution(c) for nb in theirs.values() for c in nb['cells'])
+    book = ''.join(''.join(c['source']) for c in theirs['13_exercises.ipynb']['cells'])
+    assert 'a.grad += b.data * out.grad' not in book and 'chain_rule = (6.0' not in book
+    for fname, nb in theirs.items():      # the chapters keep every exercise cell: stub, check, import
+        assert [(n, a) for _, n, a in _check_cells(nb)] == [(n, a) for _, n, a in _check_cells(ours[fname])], fname
+        for i, name, _ in _check_cells(nb):
+            assert '...' in ''.join(nb['cells'][i - 1]['source']), name      # the stub right above its check
 
 def test_is_solution_reads_directives_and_tags():
     assert is_solution({'source': '#| exporti\n#| solution\ndef f(): pass', 'metadata': {}})
@@ -300,29 +324,29 @@ def _run(nb_path, cells):
 
 def _printed(cell): return ''.join(''.join(o.get('text', '')) for o in cell.outputs if o.get('output_type') == 'stream')
 
-def test_each_student_notebook_runs_to_its_first_exercise(student):
-    dest, _ = student
-    ran = 0
-    for path in sorted(dest.glob('*.ipynb')):
-        nb = json.loads(path.read_text(encoding='utf-8'))
-        checks = _check_cells(nb)
-        if not checks: continue
-        first, name = checks[0]
-        shell, run = _run(path, nb['cells'][:first + 1])
-        assert _printed(run.cells[first]).startswith(f'✗ {name}: no answer yet')       # the stub fails, politely
-        ran += 1
-    assert ran >= 1
+def _pasted(source, names):
+    "A worked solution as the learner would paste it: the exercises' names become the chapter's (`neuron` -> `my_neuron`)."
+    for name, answer in names.items(): source = re.sub(rf'(?<![.\w]){name}\b', answer, source)
+    return source
 
-def test_filling_in_the_solutions_makes_every_check_pass(student):
+@pytest.mark.parametrize('fname', sorted(f for f, nb in _notebooks(ROOT / 'nbs').items() if _check_cells(nb)))
+def test_each_student_notebook_runs_to_its_first_exercise_and_can_be_solved(student, fname):
+    """The learner's copy runs, in one shell as nbdev_test does, up to the chapter's first check, whose stub fails
+    politely; then, with every worked solution pasted into its stub, every check of the chapter passes.
+    (Only the exercise cells run after the first check, so the test stays quick.)"""
     dest, _ = student
-    path = dest / '13_exercises.ipynb'
-    nb = json.loads(path.read_text(encoding='utf-8'))
-    cells = list(nb['cells'])
-    for i, name in _check_cells(nb):
-        cells[i - 1] = {**cells[i - 1], 'source': EXERCISES[name].source}     # the learner pastes the solution
-    shell, run = _run(path, cells)
-    for i, name in _check_cells(nb):
-        assert _printed(run.cells[i]).startswith(f'✓ {name}: right'), (name, _printed(run.cells[i]))
+    path = dest / fname
+    cells = json.loads(path.read_text(encoding='utf-8'))['cells']
+    checks = _check_cells({'cells': cells})
+    first = checks[0][0]
+    names = {name: answer for _, name, answer in checks}
+    solved = [c for i, name, _ in checks for c in ({**cells[i - 1], 'source': _pasted(EXERCISES[name].source, names)}, cells[i])]
+    shell, run = _run(path, cells[:first + 1] + solved)
+    out = _printed(run.cells[first])
+    assert out.startswith(f'✗ {checks[0][1]}: ') and 'raised' not in out, out   # the stub fails, politely
+    for k, (_, name, _) in enumerate(checks):
+        got = _printed(run.cells[first + 2 + 2 * k])
+        assert got.startswith(f'✓ {name}: right'), (name, got)
 
 def test_an_answer_that_changes_its_inputs_does_not_change_the_verdicts_input(capsys):
     def answer(grad, shape):
@@ -331,3 +355,9 @@ def test_an_answer_that_changes_its_inputs_does_not_change_the_verdicts_input(ca
     ok, out = verdict(capsys, 'unbroadcast', answer)
     case = EXERCISES['unbroadcast'].cases()[0]
     assert not ok and f"grad={ex_mod._fmt(case['grad'])}" in out and np.abs(case['grad']).max() > 0
+
+def test_the_readme_names_the_chapters_that_have_exercises():
+    "The README (from index.ipynb) says which chapters have exercises: it stays true."
+    nums = sorted(int(f[:2]) for f, nb in _notebooks(ROOT / 'nbs').items() if f[:2].isdigit() and _check_cells(nb))
+    assert nums == [0, 1, 2, 3, 4, 8, 9]
+    assert 'Chapters 0–4, 8 and 9 also have exercises with checks' in (ROOT / 'README.md').read_text(encoding='utf-8')
