@@ -11,6 +11,7 @@ import functools, math
 from collections import namedtuple
 import numpy as np
 from .autograd import flags, no_grad, backward_pass
+from . import autograd as _autograd   # its _plain: nothing is switched off or checked (one read per op)
 
 _all_ = ['no_grad']   # re-exported: `backprop_nb.tensor.no_grad is backprop_nb.autograd.no_grad`
 from numpy import float32, float64   # noqa: F401  (dtype names as in torch: Tensor(x, dtype=float64))
@@ -133,7 +134,8 @@ def _make(op, data, parents, params=(), vc=None):
     out = _new(Tensor)
     out.data, out.grad, out.label, out._ctx = data, None, '', params
     out._vc = [0] if vc is None else vc
-    if flags.grad_enabled:
+    plain = _autograd._plain   # the usual case: recording everywhere, no anomaly checks (one read instead of two)
+    if plain or flags.grad_enabled:
         for p in parents:
             if p.requires_grad:
                 out.requires_grad, out._parents, out._op, out._backward, out._forward = True, parents, op, _backward, _forward
@@ -143,7 +145,7 @@ def _make(op, data, parents, params=(), vc=None):
                 break
         else: out.requires_grad, out._parents, out._op, out._backward, out._forward, out._saved = False, (), op, None, None, None
     else: out.requires_grad, out._parents, out._op, out._backward, out._forward, out._saved = False, (), 'no_grad', None, None, None
-    if flags.anomaly and data.dtype.kind == 'f' and not np.isfinite(data).all():
+    if not plain and flags.anomaly and data.dtype.kind == 'f' and not np.isfinite(data).all():
         raise FloatingPointError(f"anomaly: '{op}' produced nan or inf (output shape {data.shape}, input shapes {[p.shape for p in parents]})")
     return out
 
@@ -153,7 +155,7 @@ def _backward(out):
     op, ps, g, saved = out._op, out._parents, out.grad, out._saved
     if saved is not None:
         for p, v in zip(ps, saved):
-            if p._version != v: _stale(out, p, v)
+            if p._version != v: _stale(out, p, v)   # the version check, in one place
     if op.reads_out and out._version: _stale(out, out, 0)
     y, ctx, n = out.data, out._ctx, len(ps)
     if op.joint:                       # one derivative gives every input's gradient (cat, stack: free slices)
@@ -472,11 +474,10 @@ def _linear_dW(g, y, x, W, b=None):                     # ∂L/∂W = Gᵀ x
     if g.ndim != 2: g, x = _rows(g), _rows(x)
     return g.T @ x
 
-_linear_op = Op('linear', _linear,
-                lambda g, y, x, W, b=None: g @ W,                      # ∂L/∂x = G W
-                _linear_dW,
-                lambda g, y, x, W, b: _batch_sum(g),                   # ∂L/∂b = G summed over the batch
-                reads=2, fresh=True)
+def _linear_dx(g, y, x, W, b=None): return g @ W       # ∂L/∂x = G W
+def _linear_db(g, y, x, W, b): return _batch_sum(g)    # ∂L/∂b = G summed over the batch
+
+_linear_op = Op('linear', _linear, _linear_dx, _linear_dW, _linear_db, reads=2, fresh=True)
 
 def linear(x, weight, bias=None):
     "x @ weight.T + bias as one node (weight has shape (out_features, in_features), as in PyTorch)."
