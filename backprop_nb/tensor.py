@@ -139,9 +139,9 @@ def _make(op, data, parents, params=(), vc=None):
         for p in parents:
             if p.requires_grad:
                 out.requires_grad, out._parents, out._op, out._backward, out._forward = True, parents, op, _backward, _forward
-                k = op.reads      # save the versions of what the derivatives will read
-                out._saved = (None if not k else (parents[0]._version,) if k == 1 else
-                              (parents[0]._version, parents[1]._version) if k == 2 else tuple([q._version for q in parents[:k]]))
+                k = op.reads      # save the versions of what the derivatives will read (_vc[0]: _version without a call)
+                out._saved = (None if not k else (parents[0]._vc[0],) if k == 1 else
+                              (parents[0]._vc[0], parents[1]._vc[0]) if k == 2 else tuple([q._vc[0] for q in parents[:k]]))
                 break
         else: out.requires_grad, out._parents, out._op, out._backward, out._forward, out._saved = False, (), op, None, None, None
     else: out.requires_grad, out._parents, out._op, out._backward, out._forward, out._saved = False, (), 'no_grad', None, None, None
@@ -155,8 +155,8 @@ def _backward(out):
     op, ps, g, saved = out._op, out._parents, out.grad, out._saved
     if saved is not None:
         for p, v in zip(ps, saved):
-            if p._version != v: _stale(out, p, v)   # the version check, in one place
-    if op.reads_out and out._version: _stale(out, out, 0)
+            if p._vc[0] != v: _stale(out, p, v)   # the version check, in one place
+    if op.reads_out and out._vc[0]: _stale(out, out, 0)
     y, ctx, n = out.data, out._ctx, len(ps)
     if op.joint:                       # one derivative gives every input's gradient (cat, stack: free slices)
         for p, gp in zip(ps, op.grads[0](g, y, *ctx)):

@@ -677,4 +677,7 @@ def test_tensor_nn_imports_no_private_names_and_versions_are_read_in_one_place()
     import inspect, backprop_nb.tensor_nn as tnn, backprop_nb.tensor as tt
     src = inspect.getsource(tnn)
     assert 'from .tensor import _' not in src and '_vc' not in src
-    assert inspect.getsource(tt).count('._vc[0]') == 3   # the `_version` property and the two in-place bumps
+    src = inspect.getsource(tt)
+    assert src.count(': _stale(') == inspect.getsource(tt._backward).count(': _stale(') == 2   # the version check, in one place
+    rest = src.replace(inspect.getsource(tt._make), '').replace(inspect.getsource(tt._backward), '')
+    assert rest.count('._vc[0]') == 3   # elsewhere: the `_version` property and the two in-place bumps
