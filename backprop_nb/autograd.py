@@ -16,10 +16,10 @@ class Value:
     "A number that remembers the operation that produced it, and from what, so that gradients can flow back."
     __slots__ = ('data', 'grad', 'label', '_parents', '_op', '_forward', '_backward', '_ctx')  # all a node holds
 
-    def __init__(self, data, _children=(), _op='', label=''):
+    def __init__(self, data, _parents=(), _op='', label=''):
         if not isinstance(data, Real): raise TypeError(f"Value(): data must be a real number, got {_kind(data)}")
         self.data, self.grad, self.label = float(data), 0.0, label
-        self._parents, self._op, self._forward, self._backward, self._ctx = tuple(_children), _op, None, None, None
+        self._parents, self._op, self._forward, self._backward, self._ctx = tuple(_parents), _op, None, None, None
 
     def __repr__(self):
         lab = f", label={self.label!r}" if self.label else ''
@@ -69,8 +69,10 @@ def draw_graph(root, ax=None, highlight=(), max_nodes=150):
     if ax is None: _, ax = plt.subplots(figsize=(min(2.6 * width, 16), min(0.9 * height + 0.6, 12)))
     highlight = set(highlight)
     for n in col:
-        for p in n._parents:
-            ax.annotate('', xy=pos[n], xytext=pos[p], arrowprops=dict(arrowstyle='->', color='0.5', shrinkA=24, shrinkB=24))
+        for j, p in enumerate(n._parents):  # a parent used k times gets k arrows, bent apart
+            bend = 0.3 * (n._parents[:j].count(p) - (n._parents.count(p) - 1) / 2)
+            ax.annotate('', xy=pos[n], xytext=pos[p], arrowprops=dict(arrowstyle='->', color='0.5', shrinkA=24, shrinkB=24,
+                                                                       connectionstyle=f'arc3,rad={bend}'))
         colour = '#ffd27f' if n in highlight else ('#dbe9f6' if n._parents else '#e8f3e0')
         ax.text(*pos[n], _node_text(n), ha='center', va='center', fontsize=8, family='monospace',
                 bbox=dict(boxstyle='round,pad=0.4', fc=colour, ec='0.4'))
@@ -117,11 +119,13 @@ def _mul_backward(out):    # ∂(ab)/∂a = b, ∂(ab)/∂b = a
 Value.__add__, Value.__radd__ = _binary('+', _add_forward, _add_backward)
 Value.__mul__, Value.__rmul__ = _binary('*', _mul_forward, _mul_backward)
 
-# %% ../nbs/01_autograd.ipynb #5da29018
+# %% ../nbs/01_autograd.ipynb #96f6af10
 Value._zero_grad = 0.0   # an interior Value's grad restarts from 0.0 in every pass
 
 def _accumulate(self, g): self.grad += g
+Value._accumulate = _accumulate
 
+# %% ../nbs/01_autograd.ipynb #5da29018
 def _value_backward(self, gradient=1.0):
     "Compute d(self)/d(node) for every node this Value depends on; leaves accumulate into `.grad`."
     if self._op == 'no_grad':   # see no_grad(), under the hood
@@ -129,7 +133,7 @@ def _value_backward(self, gradient=1.0):
     if not isinstance(gradient, Real): raise TypeError(f"backward(): gradient must be a number, got {type(gradient).__name__}")
     backward_pass(self, float(gradient))
 
-Value._accumulate, Value.backward = _accumulate, _value_backward
+Value.backward = _value_backward
 
 # %% ../nbs/01_autograd.ipynb #012890b2
 def forward_pass(root):
@@ -140,18 +144,6 @@ def forward_pass(root):
     for node in topological_order(root):
         if node._forward is not None: node._forward(node)
     return root.data
-
-# %% ../nbs/01_autograd.ipynb #3ddaca19
-@runtime_checkable
-class Node(Protocol):
-    "What `backward_pass` and `forward_pass` need of a node (a `Value` or a `Tensor`)."
-    data: object                   # the node's value
-    grad: object                   # ∂root/∂node, filled in by backward_pass
-    _parents: tuple                # the nodes it was computed from; () for a leaf
-    _forward: Optional[Callable]   # f(node): recompute node.data (and what its backward reads) from the parents' .data; None for a leaf
-    _backward: Optional[Callable]  # f(node): add local derivative × node.grad into each parent's .grad; None for a leaf
-    _zero_grad: object             # what an interior grad is reset to before each backward pass
-    def _accumulate(self, g): "Add `g` into `.grad` (how a pass starts: the seed)."
 
 # %% ../nbs/01_autograd.ipynb #632bd938
 def _sub_forward(out):
@@ -230,6 +222,18 @@ def _log_backward(out):
 
 Value.exp = lambda self: _node((self,), 'exp', _exp_forward, _exp_backward)
 Value.log = lambda self: _node((self,), 'log', _log_forward, _log_backward)
+
+# %% ../nbs/01_autograd.ipynb #3ddaca19
+@runtime_checkable
+class Node(Protocol):
+    "What `backward_pass` and `forward_pass` need of a node (a `Value` or a `Tensor`)."
+    data: object                   # the node's value
+    grad: object                   # ∂root/∂node, filled in by backward_pass
+    _parents: tuple                # the nodes it was computed from; () for a leaf
+    _forward: Optional[Callable]   # f(node): recompute node.data (and what its backward reads) from the parents' .data; None for a leaf
+    _backward: Optional[Callable]  # f(node): add local derivative × node.grad into each parent's .grad; None for a leaf
+    _zero_grad: object             # what an interior grad is reset to before each backward pass
+    def _accumulate(self, g): "Add `g` into `.grad` (how a pass starts: the seed)."
 
 # %% ../nbs/01_autograd.ipynb #83f92f4f
 def topological_order(root):

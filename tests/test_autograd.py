@@ -1,5 +1,5 @@
 """Property and edge-case tests of the scalar engine, with PyTorch as the reference."""
-import gc, math, sys, tracemalloc
+import gc, math, sys, tracemalloc, warnings
 import pytest
 from hypothesis import given, settings, strategies as st
 from gc_check import cyclic_garbage
@@ -203,6 +203,25 @@ def test_second_backward_against_torch_retain_graph():
     tout2 = (t2 * t2).tanh() * t2
     tout2.backward()
     with pytest.raises(RuntimeError): tout2.backward()
+
+def test_interior_grads_restart_from_zero_unlike_torch_retain_grad():
+    """Ours: an interior node's grad restarts from zero in every pass. PyTorch keeps none unless
+    retain_grad(), and then it accumulates across passes like a leaf's (chapter 1 says so)."""
+    a = Value(3.0); b = a + a; c = b * b
+    c.backward(); c.backward()
+    assert (a.grad, b.grad) == (48.0, 12.0)
+    t = torch.tensor(3.0, dtype=torch.float64, requires_grad=True)
+    tb = t + t; tc = tb * tb
+    tb.retain_grad()
+    tc.backward(retain_graph=True); tc.backward()
+    assert t.grad.item() == a.grad            # leaves: the same in both
+    assert tb.grad.item() == 2 * b.grad       # interior: PyTorch accumulated, ours restarted
+    t2 = torch.tensor(3.0, dtype=torch.float64, requires_grad=True)
+    tb2 = t2 + t2; (tb2 * tb2).backward()
+    assert t2.grad is not None                # a leaf keeps its grad ...
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')       # PyTorch warns when a non-leaf's .grad is read
+        assert tb2.grad is None               # ... an interior tensor does not, unless asked
 
 
 @settings(max_examples=150, deadline=None)

@@ -10,7 +10,7 @@ from backprop_nb.derivatives import numerical_grad, gradcheck
 def test_numerical_grad_of_quadratics_is_exact_enough(a, b, c, x):
     assert numerical_grad(lambda t: a * t * t + b * t + c, x) == pytest.approx(2 * a * x + b, abs=1e-4)
 
-def test_seed_examples():
+def test_outline_examples():
     assert numerical_grad(lambda x: 2 * x + 7, 3.0) == pytest.approx(2.0)
     assert numerical_grad(lambda x: 3 * x ** 2 + 4 * x, 2.0) == pytest.approx(16.0)
 
