@@ -76,6 +76,12 @@ if SITE.get('git_url'):
                                "{{ page_sources.get(file_name.rsplit('.', 1)[0], '') }}")
 
 
+def _type_doc(obj):
+    "The docstring of obj's type; some C types (a namedtuple's field getter) have a descriptor there instead."
+    doc = type(obj).__doc__
+    return doc if isinstance(doc, str) else ''
+
+
 def _docstring(app, what, name, obj, options, lines):
     "Re-exports point at their home; a plain value (a dict, a tuple) gets no docstring of its type."
     home = SITE.get('reexports', {}).get(name)
@@ -83,7 +89,7 @@ def _docstring(app, what, name, obj, options, lines):
         lines[:] = [f'The same object as :py:obj:`{home}`, re-exported here.']
     elif what in ('data', 'attribute') and lines and \
             not type(obj).__module__.startswith(project) and \
-            '\n'.join(lines).strip() == inspect.cleandoc(type(obj).__doc__ or ''):
+            '\n'.join(lines).strip() == inspect.cleandoc(_type_doc(obj)):
         lines[:] = []
 
 
