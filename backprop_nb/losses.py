@@ -70,13 +70,6 @@ def _logsumexp_minus(zs, j):
     return sum_values(s.exp() for s in shifted).log() - shifted[j]
 
 # %% ../nbs/03_loss.ipynb #680192f6
-def _pm1_labels(labels, n, fn):
-    t = _targets(labels, (n, 1), fn)[:, 0]
-    vals = set(np.unique(t).tolist())
-    if not (vals <= {0.0, 1.0} or vals <= {-1.0, 1.0}):
-        raise ValueError(f"{fn}: labels must be all in {{0, 1}} or all in {{-1, +1}}, got values {sorted(vals)}")
-    return np.where(t == 0, -1.0, t)
-
 def hinge_loss(scores, labels, reduction='mean'):
     "Max-margin loss: mean of max(0, 1 - y·s), labels in {-1, +1} (or {0, 1}, 0 meaning -1)."
     rows = _rows(scores, 'hinge_loss')
@@ -84,6 +77,14 @@ def hinge_loss(scores, labels, reduction='mean'):
     ys = _pm1_labels(labels, len(rows), 'hinge_loss')
     terms = [(1 + r[0] * -float(yi)).relu() for r, yi in zip(rows, ys)]
     return _reduce(terms, len(terms), reduction, 'hinge_loss')
+
+def _pm1_labels(labels, n, fn):
+    "The labels as -1/+1 (0 becomes -1), after checking they are all in {0, 1} or all in {-1, +1}."
+    t = _targets(labels, (n, 1), fn)[:, 0]
+    vals = set(np.unique(t).tolist())
+    if not (vals <= {0.0, 1.0} or vals <= {-1.0, 1.0}):
+        raise ValueError(f"{fn}: labels must be all in {{0, 1}} or all in {{-1, +1}}, got values {sorted(vals)}")
+    return np.where(t == 0, -1.0, t)
 
 # %% ../nbs/03_loss.ipynb #d42ca076
 def binary_cross_entropy_with_logits(logits, targets, reduction='mean'):
