@@ -33,11 +33,6 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
-class _Help(argparse.ArgumentDefaultsHelpFormatter):
-    "Shows each flag's default, except where the help text gives the per-dataset defaults itself."
-    def _get_help_string(self, action):
-        return action.help if action.default is None else super()._get_help_string(action)
-
 def _positive_int(s):
     try: v = int(s)
     except ValueError: raise argparse.ArgumentTypeError(f"expected a positive integer, got {s!r}") from None
@@ -140,32 +135,6 @@ def _load_data(args):
     try: return (*make_dataset(args.dataset, n=args.n, seed=args.seed, noise=noise), noise)
     except (ValueError, TypeError) as e: raise UsageError(str(e)) from None
 
-# %% ../nbs/11_cli.ipynb #3bfe8d73
-def _available_memory():
-    "Bytes of memory available to a new allocation: MemAvailable from /proc/meminfo, else all physical memory, else None."
-    try:
-        with open('/proc/meminfo', encoding='ascii') as f:
-            for line in f:
-                if line.startswith('MemAvailable:'): return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError): pass
-    try: return os.sysconf('SC_PHYS_PAGES') * os.sysconf('SC_PAGE_SIZE')
-    except (ValueError, OSError, AttributeError): return None
-
-def _data_bytes(n, features): return 4 * 8 * n * (features + 1)   # float64 X and y, with the split's and the float32 copies
-
-def _model_bytes(engine, sizes, batch, optimizer):
-    "Estimated bytes to train an MLP with layer `sizes` (inputs first)."
-    params = sum((a + 1) * b for a, b in zip(sizes, sizes[1:]))
-    units = sum(sizes[1:])
-    if engine == 'tensor': return 4 * (params * (4 + (2 if optimizer == 'adam' else 1)) + 4 * max(batch, 256) * units)
-    return 300 * params + batch * (40 * params + 300 * units)
-
-def _check_memory(args, need):
-    have = _available_memory()
-    if have is not None and need > have:
-        raise UsageError(f"--n {args.n} --hidden {','.join(map(str, args.hidden))}: training needs about {need / 1e9:,.1f} GB of memory "
-                         f"(an estimate), and {have / 1e9:,.1f} GB is available")
-
 # %% ../nbs/11_cli.ipynb #35a8835b
 def _load_init(model, path):
     "Load --init into `model`; `load_npz` refuses a file that does not fit or holds a number that is not finite."
@@ -195,41 +164,6 @@ def _setup(args):
     return dict(data=((Xt, yt), (Xv, yv)), classes=k, noise=noise, loss=loss, model=model, name=name, dl=dl, opt=opt, schedule=sched,
                 resolved={'noise': noise, 'samples': len(y), 'loss': loss, 'classes': k, 'model': name,
                           'parameters': model.num_parameters(), 'optimizer_settings': repr(opt), 'schedule_settings': repr(sched)})
-
-# %% ../nbs/11_cli.ipynb #e6c906f9
-RUN_FILES = ('model.npz', 'history.json', 'config.json', 'loss.png', 'boundary.png')
-
-def _prepare_out(out, overwrite=False):
-    "Check and create the run directory before training; returns it."
-    if out.exists() and not out.is_dir(): raise UsageError(f"--out {out}: exists and is not a directory")
-    old = sorted(os.listdir(out)) if out.is_dir() else []
-    if old and not overwrite:
-        raise UsageError(f"--out {out}: the directory already holds {', '.join(old[:3])}{' ...' if len(old) > 3 else ''}; "
-                         "choose a new directory, or add --overwrite to replace a previous run")
-    others = [f for f in old if f not in RUN_FILES]
-    if others: raise UsageError(f"--out {out}: --overwrite replaces only a run's files ({', '.join(RUN_FILES)}), and it also holds {others[0]!r}")
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        probe = out / '.backprop-nb-probe'
-        probe.write_bytes(b''); probe.unlink()
-        for f in old: (out / f).unlink()
-    except OSError as e: raise UsageError(f"--out {out}: cannot write there ({e.strerror or e})") from None
-    return out
-
-# %% ../nbs/11_cli.ipynb #474f7916
-class _Output:
-    "Write lines to `stream` until its reader goes away (a closed pipe); after that, drop them."
-    def __init__(self, stream): self.stream, self.gone = stream, False
-    def write(self, s):
-        if not self.gone:
-            try: self.stream.write(s)
-            except (BrokenPipeError, ValueError): self.gone = True   # ValueError: the stream was closed
-        return len(s)
-    def flush(self):
-        if not self.gone:
-            try: self.stream.flush()
-            except (BrokenPipeError, ValueError): self.gone = True
-    def __call__(self, line): self.write(line + '\n'); self.flush()
 
 # %% ../nbs/11_cli.ipynb #aa641127
 def _pct(x): return '-' if x is None else f"{100 * x:.1f}%"
@@ -330,6 +264,75 @@ def main(argv=None, callbacks=()):
         except (OSError, ValueError): pass
     return status
 
+# %% ../nbs/11_cli.ipynb #3bfe8d73
+def _available_memory():
+    "Bytes of memory available to a new allocation: MemAvailable from /proc/meminfo, else all physical memory, else None."
+    try:
+        with open('/proc/meminfo', encoding='ascii') as f:
+            for line in f:
+                if line.startswith('MemAvailable:'): return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError): pass
+    try: return os.sysconf('SC_PHYS_PAGES') * os.sysconf('SC_PAGE_SIZE')
+    except (ValueError, OSError, AttributeError): return None
+
+def _data_bytes(n, features): return 4 * 8 * n * (features + 1)   # float64 X and y, with the split's and the float32 copies
+
+def _model_bytes(engine, sizes, batch, optimizer):
+    "Estimated bytes to train an MLP with layer `sizes` (inputs first)."
+    params = sum((a + 1) * b for a, b in zip(sizes, sizes[1:]))
+    units = sum(sizes[1:])
+    if engine == 'tensor': return 4 * (params * (4 + (2 if optimizer == 'adam' else 1)) + 4 * max(batch, 256) * units)
+    return 300 * params + batch * (40 * params + 300 * units)
+
+def _check_memory(args, need):
+    have = _available_memory()
+    if have is not None and need > have:
+        raise UsageError(f"--n {args.n} --hidden {','.join(map(str, args.hidden))}: training needs about {need / 1e9:,.1f} GB of memory "
+                         f"(an estimate), and {have / 1e9:,.1f} GB is available")
+
+# %% ../nbs/11_cli.ipynb #e6c906f9
+RUN_FILES = ('model.npz', 'history.json', 'config.json', 'loss.png', 'boundary.png')
+
+def _prepare_out(out, overwrite=False):
+    "Check and create the run directory before training; returns it."
+    if out.exists() and not out.is_dir(): raise UsageError(f"--out {out}: exists and is not a directory")
+    old = sorted(os.listdir(out)) if out.is_dir() else []
+    if old and not overwrite:
+        raise UsageError(f"--out {out}: the directory already holds {', '.join(old[:3])}{' ...' if len(old) > 3 else ''}; "
+                         "choose a new directory, or add --overwrite to replace a previous run")
+    others = [f for f in old if f not in RUN_FILES]
+    if others: raise UsageError(f"--out {out}: --overwrite replaces only a run's files ({', '.join(RUN_FILES)}), and it also holds {others[0]!r}")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / '.backprop-nb-probe'
+        probe.write_bytes(b''); probe.unlink()
+        for f in old: (out / f).unlink()
+    except OSError as e: raise UsageError(f"--out {out}: cannot write there ({e.strerror or e})") from None
+    return out
+
+# %% ../nbs/11_cli.ipynb #474f7916
+class _Output:
+    "Write lines to `stream` until its reader goes away (a closed pipe); after that, drop them."
+    def __init__(self, stream): self.stream, self.gone = stream, False
+    def write(self, s):
+        if not self.gone:
+            try: self.stream.write(s)
+            except (BrokenPipeError, ValueError): self.gone = True   # ValueError: the stream was closed
+        return len(s)
+    def flush(self):
+        if not self.gone:
+            try: self.stream.flush()
+            except (BrokenPipeError, ValueError): self.gone = True
+    def __call__(self, line): self.write(line + '\n'); self.flush()
+
+# %% ../nbs/11_cli.ipynb #8880a62d
+class _Help(argparse.ArgumentDefaultsHelpFormatter):
+    "Shows each flag's default, except where the help text gives the per-dataset defaults itself."
+    def _get_help_string(self, action):
+        return action.help if action.default is None else super()._get_help_string(action)
+
+
 # %% ../nbs/11_cli.ipynb #3b3d75e8
+# the module's last lines: `python -m backprop_nb.cli` runs main() here, once everything above is defined
 if __name__ == '__main__' and '__file__' in globals():  # `python -m backprop_nb.cli`, but not when this notebook runs
     sys.exit(main())
