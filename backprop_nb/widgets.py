@@ -540,7 +540,7 @@ class _SweepRecorder(Callback):
 # %% ../nbs/10_widgets.ipynb #2e9745ba
 class LRFinder(WidgetView):
     "Sweep the learning rate exponentially on a copy of `model`; plot loss against lr and suggest one."
-    min_interval, beta, divisor = 0.2, 0.9, 3   # the suggestion: the lr at the lowest smoothed loss / divisor
+    min_interval, beta, divisor = 0.2, 0.9, 10   # the suggestion: the lr at the lowest smoothed loss / divisor
 
     def __init__(self, model, X, y, loss_fn, start_lr=1e-4, end_lr=10.0, steps=200, batch_size=32, seed=0, explorer=None):
         if not (0 < start_lr < end_lr): raise ValueError(f"LRFinder: need 0 < start_lr < end_lr, got {start_lr} and {end_lr}")
