@@ -18,10 +18,10 @@ NAMES = list(EXERCISES)
 VALUES = [n for n in NAMES if EXERCISES[n].is_value]
 FUNCTIONS = [n for n in NAMES if not EXERCISES[n].is_value]
 
-# The seed ideas of issue 12, each with at least one exercise.
-SEED_IDEAS = {'derivatives': ['slope', 'central_difference'], 'add and mul rules': ['add_back', 'mul_back'],
+# The outline's ideas (issue 12 calls the outline 'the seed'), each with at least one exercise.
+OUTLINE_IDEAS = {'derivatives': ['slope', 'central_difference'], 'add and mul rules': ['add_back', 'mul_back'],
               'chain rule by hand': ['chain_rule'], 'topological order': ['topo_order'], 'backward': ['backward'],
-              'neuron': ['neuron'], 'layer': ['layer'], "the seed's loss": ['sse_loss'], 'gradient descent step': ['sgd_step'],
+              'neuron': ['neuron'], 'layer': ['layer'], "the outline's loss": ['sse_loss'], 'gradient descent step': ['sgd_step'],
               'learning-rate schedule': ['step_decay', 'cosine_schedule'], 'unbroadcasting': ['unbroadcast'],
               "matmul's gradient": ['matmul_back'], "softmax/cross-entropy's gradient": ['cross_entropy_grad'],
               'training loop': ['train']}
@@ -33,9 +33,9 @@ def verdict(capsys, name, answer):
     return ok, capsys.readouterr().out
 
 
-def test_at_least_15_exercises_one_per_seed_idea():
+def test_at_least_15_exercises_one_per_outline_idea():
     assert len(EXERCISES) >= 15
-    for idea, names in SEED_IDEAS.items():
+    for idea, names in OUTLINE_IDEAS.items():
         assert all(n in EXERCISES for n in names), idea
 
 @pytest.mark.parametrize('name', NAMES)
