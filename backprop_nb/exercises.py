@@ -6,7 +6,7 @@
 __all__ = ['EXERCISES', 'diagnose', 'compare', 'Exercise', 'show_solution']
 
 # %% ../nbs/13_exercises.ipynb #da71205d
-import copy, inspect, math, random, traceback
+import copy, inspect, math, random, re, traceback
 import numpy as np
 
 EXERCISES = {}  # name -> Exercise, in the order of the course
@@ -18,17 +18,28 @@ def _array(x):
     if hasattr(x, 'data') and not isinstance(x, np.ndarray): x = x.data
     return np.asarray(x, dtype=float)
 
+def _plain(x, width=60):
+    "`x` as a learner would write it: numpy scalars as plain numbers, lists of them as plain lists (no `np.float64(...)`)."
+    if isinstance(x, (list, tuple)):
+        s = ', '.join(_plain(e, width) for e in x)
+        s = f"[{s}]" if isinstance(x, list) else f"({s}{',' if len(x) == 1 else ''})"
+    elif isinstance(x, np.generic): s = repr(x.item())
+    elif isinstance(x, np.ndarray): s = _fmt(x)
+    else: s = repr(x)
+    return s if len(s) <= width else s[:width - 3] + '...'
+
 def _fmt(x):
     "A number or a short one-line array."
     if not np.ndim(x): return f"{float(x):.6g}"
     with np.printoptions(precision=4, suppress=True, threshold=20): return ' '.join(np.array2string(np.asarray(x), separator=', ').split())
 
 # %% ../nbs/13_exercises.ipynb #01f6ea95
-def diagnose(want, got):
-    "What the difference between arrays `got` and `want` looks like (a hint), or ''."
+def diagnose(want, got, grads=False):
+    "What the difference between arrays `got` and `want` looks like (a hint), or ''. `grads`: the answer fills in gradients."
     if not np.isfinite(got).all() and np.isfinite(want).all():
         return "got inf or nan: an overflow (exp of a large number: subtract the max first), or numbers that grew without end"
-    if not got.any(): return "got all zeros: nothing was computed or added (a missing `+=`? no seed gradient?)"
+    if not got.any():
+        return "got all zeros: " + ("nothing was added into .grad (a missing `+=`? no starting gradient 1.0?)" if grads else "nothing was computed")
     if np.allclose(got, -want): return "the sign is flipped"
     if got.ndim == 2 and got.shape[0] == got.shape[1] > 1 and np.allclose(got, want.T):
         return "that is the transpose of the answer: check which matrix is transposed, and the order of the product"
@@ -37,21 +48,23 @@ def diagnose(want, got):
         r = got[nz] / want[nz]
         if np.allclose(r, r.flat[0], rtol=1e-6):
             r = float(r.flat[0])
-            if math.isclose(r, 0.5): return "half the answer: a missing contribution (`=` instead of `+=` for an input used twice, as in a*a?), or an extra 1/2 or 1/n (n = 2)"
+            if math.isclose(r, 0.5):
+                if grads: return "half the answer: a missing contribution (`=` instead of `+=` for an input used twice, as in a*a?), or an extra 1/2 or 1/n (n = 2)"
+                return "half the answer: an extra 1/2 or 1/n (n = 2): a mean where a sum was asked?"
             if math.isclose(r, 2.0): return "twice the answer: something counted twice, or a missing 1/2 or 1/n (n = 2)"
             for k in range(3, 65):
                 if math.isclose(r, k) or math.isclose(r, 1 / k): return f"off by a factor {k} (or 1/{k}): a missing or extra 1/n? (a mean divides by n)"
     return ''
 
 # %% ../nbs/13_exercises.ipynb #3f7d4709
-def compare(want, got, case=None, rtol=1e-6, atol=1e-9, reveal=True):
+def compare(want, got, case=None, rtol=1e-6, atol=1e-9, reveal=True, grads=False):
     "None when `got` matches `want` (numbers, arrays, Values, lists of them); otherwise what differs and a hint."
     if got is None or got is ...: return "got None: is the `...` still there, or a `return` missing?"
     if isinstance(want, (list, tuple)) and any(np.ndim(w) for w in want):    # several arrays: one at a time
-        if not isinstance(got, (list, tuple)) or len(got) != len(want): return f"expected {len(want)} results, got {got!r:.60}"
-        return next((f"result {i}: {m}" for i, (w, g) in enumerate(zip(want, got)) if (m := compare(w, g, case, rtol, atol, reveal))), None)
+        if not isinstance(got, (list, tuple)) or len(got) != len(want): return f"expected {len(want)} results, got {_plain(got)}"
+        return next((f"result {i}: {m}" for i, (w, g) in enumerate(zip(want, got)) if (m := compare(w, g, case, rtol, atol, reveal, grads))), None)
     try: g = _array(got)
-    except (TypeError, ValueError): return f"got {type(got).__name__} {got!r:.60}: expected numbers"
+    except (TypeError, ValueError): return f"got {type(got).__name__} {_plain(got)}: expected numbers"
     w = _array(want)
     if g.shape != w.shape:
         why = ''
@@ -60,10 +73,13 @@ def compare(want, got, case=None, rtol=1e-6, atol=1e-9, reveal=True):
         return f"got shape {g.shape}, expected shape {w.shape}{why}"
     if np.allclose(g, w, rtol=rtol, atol=atol): return None
     said = f"expected {_fmt(w)}\n  got      {_fmt(g)}" if reveal else f"got {_fmt(g)}, which is not right"
-    if reveal and w.size > 1:
+    if w.size > 1:
         i = tuple(int(j) for j in np.argwhere(~np.isclose(g, w, rtol=rtol, atol=atol))[0])
-        said += f"\n  first difference at index {i[0] if len(i) == 1 else i}: expected {_fmt(w[i])}, got {_fmt(g[i])}"
-    hint = diagnose(w, g)
+        at = i[0] if len(i) == 1 else i
+        said += (f"\n  first difference at index {at}: expected {_fmt(w[i])}, got {_fmt(g[i])}" if reveal else
+                 f"\n  entry {at} (counting from 0) is wrong")
+    elif not reveal: said += f": too {'big' if g > w else 'small'}"
+    hint = diagnose(w, g, grads)
     return said + (f"\n  hint: {hint}" if hint else '')
 
 # %% ../nbs/13_exercises.ipynb #5efe6dda
@@ -76,7 +92,7 @@ def _raised(e, answer):
     return f"your code raised {type(e).__name__}: {e}\n  at line {f.lineno}: {(f.line or '').strip()}"
 
 def _describe(case):
-    return ', '.join(f"{k}={_fmt(v)}" if isinstance(v, np.ndarray) else f"{k}={v!r}" for k, v in case.items())
+    return ', '.join(f"{k}={_plain(v)}" for k, v in case.items())
 
 class _F:
     "A function with a readable name, for the verdicts."
@@ -94,7 +110,7 @@ class Exercise:
         self.name, self.task, self.solution, self.hint, self.wrong = name, task, solution, hint, wrong or {}
         self.cases, self.run, self.expected, self.judge = cases, run, expected, judge
         self.is_value = not callable(solution)
-        self.source = source if source is not None else inspect.getsource(solution)
+        self.source = re.sub(r'\b_sol_', '', source if source is not None else inspect.getsource(solution))   # `_sol_neuron` -> `neuron`
         EXERCISES[name] = self
 
     def __repr__(self): return f"Exercise({self.name!r}: {self.task})"
@@ -111,7 +127,7 @@ class Exercise:
                 with np.errstate(all='ignore'): got = self.run(answer, copy.deepcopy(case))   # your code may change its inputs
             except Exception as e: return _raised(e, answer) + (f"\n  on the input {_describe(case)}" if case else '')
             try: wrong = self.judge(want, got, case)
-            except Exception as e: wrong = f"could not read your answer {got!r:.60} ({type(e).__name__}: {e})"
+            except Exception as e: wrong = f"could not read your answer {_plain(got)} ({type(e).__name__}: {e})"
             if wrong:
                 where = f"wrong on the input {_describe(case)}\n  (case {i + 1} of {len(cases)}, smallest first)\n  " if case else ''
                 return where + wrong + (f"\n  usual mistakes here: {self.hint}" if self.hint else '')
@@ -132,6 +148,10 @@ def show_solution(name):
     print(f"# {ex.name}: {ex.task}\n{ex.source.rstrip()}" + (f"\n\nanswer: {ex.solution!r}" if ex.is_value else ''))
 
 # %% ../nbs/13_exercises.ipynb #b8c2c576
+def _grads_judge(want, got, case):
+    "compare, for answers that fill in gradients (the hints may speak of `+=` and the starting gradient)."
+    return compare(want, got, case, grads=True)
+
 def _value_judge(known):
     "A judge for a number answer: never reveals the expected value; `known` maps typical wrong values to why."
     def judge(want, got, case):
@@ -140,8 +160,8 @@ def _value_judge(known):
         return compare(want, got, reveal=False)
     return judge
 
-slope = 16.0
-Exercise('slope', "the slope of f(x) = 3x² + 4x at x = 2, as a number", slope, lambda: [{}], run=lambda a, c: a,
+_sol_slope = 16.0
+Exercise('slope', "the slope of f(x) = 3x² + 4x at x = 2, as a number", _sol_slope, lambda: [{}], run=lambda a, c: a,
          judge=_value_judge({20.0: "that is f(2), the height of the curve, not its slope",
                              12.0: "that is the slope of 3x² alone: the 4x term adds 4",
                              -16.0: "the sign is flipped"}),
@@ -150,13 +170,13 @@ Exercise('slope', "the slope of f(x) = 3x² + 4x at x = 2, as a number", slope, 
                 "# f'(2) = 6·2 + 4 = 16. Check: (f(2.001) - f(1.999)) / 0.002 = 16.000000000\nslope = 16.0\n")
 
 # %% ../nbs/13_exercises.ipynb #65bb6ec9
-def central_difference(f, x, h):
+def _sol_central_difference(f, x, h):
     return (f(x + h) - f(x - h)) / (2 * h)
 
 _fns = [_F('x**2', lambda x: x**2), _F('3*x**2 + 4*x', lambda x: 3*x**2 + 4*x), _F('x**3', lambda x: x**3),
         _F('sin(x)', math.sin), _F('exp(x)', math.exp)]
 Exercise('central_difference', "central_difference(f, x, h): the slope of f at x from f(x+h) and f(x-h)",
-         central_difference, lambda: [dict(f=f, x=x, h=h) for h in (0.1, 1e-3) for f in _fns for x in (1.0, 2.0, -1.5)],
+         _sol_central_difference, lambda: [dict(f=f, x=x, h=h) for h in (0.1, 1e-3) for f in _fns for x in (1.0, 2.0, -1.5)],
          judge=lambda w, g, c: compare(w, g, rtol=1e-9),
          hint="dividing by h instead of 2h; f(x) - f(x-h) (a one-sided difference); the order f(x-h) - f(x+h)",
          wrong={'forward difference': lambda f, x, h: (f(x + h) - f(x)) / h,
@@ -165,9 +185,9 @@ Exercise('central_difference', "central_difference(f, x, h): the slope of f at x
                 'stub': lambda f, x, h: 0})
 
 # %% ../nbs/13_exercises.ipynb #679dc752
-chain_rule = (6.0, -4.0, -2.0, 4.0)
+_sol_chain_rule = (6.0, -4.0, -2.0, 4.0)
 Exercise('chain_rule', "the gradients (dL/da, dL/db, dL/dc, dL/df) of L = (a*b + c) * f at a=2, b=-3, c=10, f=-2",
-         chain_rule, lambda: [{}], run=lambda a, c: a,
+         _sol_chain_rule, lambda: [{}], run=lambda a, c: a,
          judge=_value_judge({(-3.0, 2.0, 1.0, 4.0): "those are the local slopes of e = a*b and d = e + c: multiply by dL/dd = f too",
                              (-6.0, 4.0, 2.0, -4.0): "the signs are flipped"}),
          wrong={'local slopes only': (-3.0, 2.0, 1.0, 4.0), 'signs': (-6.0, 4.0, 2.0, -4.0), 'swapped a, b': (-4.0, 6.0, -2.0, 4.0)},
@@ -178,7 +198,7 @@ Exercise('chain_rule', "the gradients (dL/da, dL/db, dL/dc, dL/df) of L = (a*b +
                 "chain_rule = (6.0, -4.0, -2.0, 4.0)\n")
 
 # %% ../nbs/13_exercises.ipynb #59d30039
-def add_back(out):
+def _sol_add_back(out):
     a, b = out._parents
     a.grad += out.grad
     b.grad += out.grad
@@ -203,14 +223,14 @@ def _add_assign(out):
     a.grad = out.grad
     b.grad = out.grad
 
-Exercise('add_back', "add_back(out): the backward of out = a + b (add into a.grad and b.grad)", add_back,
+Exercise('add_back', "add_back(out): the backward of out = a + b (add into a.grad and b.grad)", _sol_add_back,
          _binary_cases, run=_run_back(lambda a, b: a + b), expected=lambda c: _run_back(lambda a, b: a + b)(None, c),
-         hint="`=` instead of `+=` (a + a must give a.grad = 2·out.grad); forgetting out.grad; a sign",
+         judge=_grads_judge, hint="`=` instead of `+=` (a + a must give a.grad = 2·out.grad); forgetting out.grad; a sign",
          wrong={'= not +=': _add_assign, 'forgot out.grad': lambda out: [setattr(p, 'grad', p.grad + 1.0) for p in out._parents],
                 'sign': lambda out: [setattr(p, 'grad', p.grad - out.grad) for p in out._parents], 'stub': lambda out: None})
 
 # %% ../nbs/13_exercises.ipynb #cba54ce3
-def mul_back(out):
+def _sol_mul_back(out):
     a, b = out._parents
     a.grad += b.data * out.grad
     b.grad += a.data * out.grad
@@ -231,13 +251,13 @@ def _mul_no_chain(out):
     b.grad += a.data
 
 _mul = _run_back(lambda a, b: a * b)
-Exercise('mul_back', "mul_back(out): the backward of out = a * b (add into a.grad and b.grad)", mul_back,
+Exercise('mul_back', "mul_back(out): the backward of out = a * b (add into a.grad and b.grad)", _sol_mul_back,
          _binary_cases, run=_mul, expected=lambda c: _mul(None, c),
-         hint="`=` instead of `+=` (a * a must give 2a·out.grad); each input's own .data instead of the other's; forgetting out.grad",
+         judge=_grads_judge, hint="`=` instead of `+=` (a * a must give 2a·out.grad); each input's own .data instead of the other's; forgetting out.grad",
          wrong={'= not +=': _mul_assign, 'own data': _mul_own, 'forgot out.grad': _mul_no_chain, 'stub': lambda out: None})
 
 # %% ../nbs/13_exercises.ipynb #90ee2fa4
-def relu_back(out):
+def _sol_relu_back(out):
     x, = out._parents
     x.grad += (out.data > 0) * out.grad
 
@@ -245,23 +265,25 @@ def _run_relu(answer, c):
     from backprop_nb.autograd import Value
     x = Value(c['x']); out = x.relu()
     if answer is not None: out._backward = answer
-    (out * c['k']).backward()     # the gradient arriving at out is k
+    root = out * c['k'] + x if c['graph'].endswith('+ x') else out * c['k']    # `+ x`: x gets a gradient from two paths
+    root.backward()               # the gradient arriving at out is k
     return x.grad
 
 def _relu_assign(out):
     x, = out._parents
     x.grad = (out.data > 0) * out.grad
 
-Exercise('relu_back', "relu_back(out): the backward of out = x.relu()", relu_back,
-         lambda: [dict(x=x, k=k) for k in (1.0, 3.0) for x in (2.0, -1.0, 0.5)], run=_run_relu, expected=lambda c: _run_relu(None, c),
-         hint="the slope is 1 where x > 0 and 0 elsewhere, times out.grad; `+=`",
-         wrong={'slope 1 everywhere': lambda out: setattr(out._parents[0], 'grad', out._parents[0].grad + out.grad),
+Exercise('relu_back', "relu_back(out): the backward of out = x.relu()", _sol_relu_back,
+         lambda: [dict(x=x, k=k, graph=g) for g in ('relu(x)*k', 'relu(x)*k + x') for k in (1.0, 3.0) for x in (2.0, -1.0, 0.5)],
+         run=_run_relu, expected=lambda c: _run_relu(None, c),
+         judge=_grads_judge, hint="the slope is 1 where x > 0 and 0 elsewhere, times out.grad; `+=`",
+         wrong={'= not +=': _relu_assign, 'slope 1 everywhere': lambda out: setattr(out._parents[0], 'grad', out._parents[0].grad + out.grad),
                 'forgot out.grad': lambda out: setattr(out._parents[0], 'grad', out._parents[0].grad + (out.data > 0)),
                 'out.data as the slope': lambda out: setattr(out._parents[0], 'grad', out._parents[0].grad + out.data * out.grad),
                 'stub': lambda out: None})
 
 # %% ../nbs/13_exercises.ipynb #144d01c8
-def topo_order(root):
+def _sol_topo_order(root):
     order, visited = [], set()
     def visit(node):
         if node not in visited:
@@ -333,16 +355,16 @@ def _order_pre(root):
     visit(root)
     return order
 
-Exercise('topo_order', "topo_order(root): every node root depends on, once, each after its parents", topo_order, _graphs,
+Exercise('topo_order', "topo_order(root): every node root depends on, once, each after its parents", _sol_topo_order, _graphs,
          run=_run_order, expected=lambda c: None, judge=_judge_order,
          hint="append a node after visiting its parents (not before); keep a set of visited nodes; include the leaves",
          wrong={'no visited set': _order_no_visited, 'node before parents': _order_pre,
-                'reversed': lambda root: topo_order(root)[::-1], 'stub': lambda root: None})
+                'reversed': lambda root: _sol_topo_order(root)[::-1], 'stub': lambda root: None})
 
 # %% ../nbs/13_exercises.ipynb #7ac1370e
-def backward(root):
+def _sol_backward(root):
     root.grad = 1.0
-    for node in reversed(topo_order(root)):       # children before their parents
+    for node in reversed(_sol_topo_order(root)):       # children before their parents
         if node._backward is not None: node._backward(node)
 
 def _run_backward(answer, c):
@@ -353,21 +375,21 @@ def _run_backward(answer, c):
 
 def _backward_forward_order(root):
     root.grad = 1.0
-    for node in topo_order(root):
+    for node in _sol_topo_order(root):
         if node._backward is not None: node._backward(node)
 
 def _backward_no_seed(root):
-    for node in reversed(topo_order(root)):
+    for node in reversed(_sol_topo_order(root)):
         if node._backward is not None: node._backward(node)
 
-Exercise('backward', "backward(root): fill in every .grad, with your topo_order", backward, _graphs,
+Exercise('backward', "backward(root): fill in every .grad, with your topo_order", _sol_backward, _graphs,
          run=_run_backward, expected=lambda c: _run_backward(None, c),
-         hint="seed root.grad = 1; walk the topological order *reversed*; leaves have no _backward",
-         wrong={'forward order': _backward_forward_order, 'no seed': _backward_no_seed,
+         judge=_grads_judge, hint="start with root.grad = 1.0 (the starting gradient); walk the topological order *reversed*; leaves have no _backward",
+         wrong={'forward order': _backward_forward_order, 'no starting gradient': _backward_no_seed,
                 'root only': lambda root: root._backward(root), 'stub': lambda root: None})
 
 # %% ../nbs/13_exercises.ipynb #d9f971f2
-def neuron(w, x, b):
+def _sol_neuron(w, x, b):
     z = sum(wi * xi for wi, xi in zip(w, x)) + b
     return max(0.0, z)                    # relu
 
@@ -379,7 +401,7 @@ def _neuron_cases():
     cases = [dict(w=[2.0], x=[1.5], b=1.0), dict(w=[2.0], x=[-1.5], b=1.0), dict(w=[1.0, -2.0], x=[0.5, 1.0], b=0.25)]
     return cases + [dict(w=list(w), x=list(x), b=b) for w, x, b in _vectors(0, (3, 4, 5, 8))]
 
-Exercise('neuron', "neuron(w, x, b): relu(w·x + b) for lists of numbers w, x and a number b", neuron, _neuron_cases,
+Exercise('neuron', "neuron(w, x, b): relu(w·x + b) for lists of numbers w, x and a number b", _sol_neuron, _neuron_cases,
          expected=lambda c: max(0.0, float(np.dot(c['w'], c['x'])) + c['b']),
          hint="forgetting the relu (negative outputs become 0); forgetting b; relu(w·x) + b",
          wrong={'no relu': lambda w, x, b: sum(wi * xi for wi, xi in zip(w, x)) + b,
@@ -388,8 +410,8 @@ Exercise('neuron', "neuron(w, x, b): relu(w·x + b) for lists of numbers w, x an
                 'stub': lambda w, x, b: None})
 
 # %% ../nbs/13_exercises.ipynb #9796da26
-def layer(W, x, b):
-    return [neuron(w_row, x, b_i) for w_row, b_i in zip(W, b)]     # one neuron per row of W
+def _sol_layer(W, x, b):
+    return [_sol_neuron(w_row, x, b_i) for w_row, b_i in zip(W, b)]     # one neuron per row of W
 
 def _layer_cases():
     rng = np.random.default_rng(1)
@@ -399,16 +421,16 @@ def _layer_cases():
                         b=rng.normal(size=nout).round(2).tolist()))
     return out
 
-Exercise('layer', "layer(W, x, b): the outputs of nout neurons, W a list of nout rows of nin weights", layer, _layer_cases,
+Exercise('layer', "layer(W, x, b): the outputs of nout neurons, W a list of nout rows of nin weights", _sol_layer, _layer_cases,
          expected=lambda c: np.maximum(0.0, np.array(c['W']) @ c['x'] + c['b']),
          hint="one neuron per *row* of W (not per column); each neuron its own bias b[i]; the relu",
-         wrong={'columns of W': lambda W, x, b: [neuron(col, x, bi) for col, bi in zip(zip(*W), b)],
-                'one bias': lambda W, x, b: [neuron(r, x, b[0]) for r in W],
+         wrong={'columns of W': lambda W, x, b: [_sol_neuron(col, x, bi) for col, bi in zip(zip(*W), b)],
+                'one bias': lambda W, x, b: [_sol_neuron(r, x, b[0]) for r in W],
                 'no relu': lambda W, x, b: [sum(wi * xi for wi, xi in zip(r, x)) + bi for r, bi in zip(W, b)],
                 'stub': lambda W, x, b: None})
 
 # %% ../nbs/13_exercises.ipynb #5cdc60a1
-def sse_loss(model, xs, ys):
+def _sol_sse_loss(model, xs, ys):
     return sum((model(x) - y) ** 2 for x, y in zip(xs, ys))
 
 _models = [_F('lambda x: 2*x', lambda x: 2 * x), _F('lambda x: 2*x + 1', lambda x: 2 * x + 1), _F('lambda x: x*x - 1', lambda x: x * x - 1)]
@@ -421,7 +443,7 @@ def _sse_reference(c):
     from backprop_nb.losses import sum_squared_error
     return sum_squared_error([c['model'](Value(x)) for x in c['xs']], c['ys'])
 
-Exercise('sse_loss', "sse_loss(model, xs, ys): the seed's loss, the sum over examples of (model(x) - y)²", sse_loss, _sse_cases,
+Exercise('sse_loss', "sse_loss(model, xs, ys): the outline's loss, the sum over examples of (model(x) - y)²", _sol_sse_loss, _sse_cases,
          expected=_sse_reference, hint="square each difference before summing; a sum, not a mean; y - model(x) squared is fine",
          wrong={'mean': lambda model, xs, ys: sum((model(x) - y) ** 2 for x, y in zip(xs, ys)) / len(xs),
                 'square of the sum': lambda model, xs, ys: sum(model(x) - y for x, y in zip(xs, ys)) ** 2,
@@ -429,7 +451,7 @@ Exercise('sse_loss', "sse_loss(model, xs, ys): the seed's loss, the sum over exa
                 'stub': lambda model, xs, ys: 0})
 
 # %% ../nbs/13_exercises.ipynb #4a292b16
-def sgd_step(params, lr):
+def _sol_sgd_step(params, lr):
     for p in params:
         p.data -= lr * p.grad          # downhill: against the gradient
 
@@ -455,13 +477,13 @@ def _step_no_lr(params, lr):
 
 def _step_new_list(params, lr): return [p.data - lr * p.grad for p in params]
 
-Exercise('sgd_step', "sgd_step(params, lr): one step of gradient descent, w ← w - lr·grad, in place", sgd_step, _step_cases,
+Exercise('sgd_step', "sgd_step(params, lr): one step of gradient descent, w ← w - lr·grad, in place", _sol_sgd_step, _step_cases,
          run=_run_step, expected=lambda c: _run_step(None, c),
          hint="`-=` (against the gradient), times lr; change p.data in place (returning new numbers changes nothing)",
          wrong={'uphill': _step_plus, 'no lr': _step_no_lr, 'returns a new list': _step_new_list, 'stub': lambda params, lr: None})
 
 # %% ../nbs/13_exercises.ipynb #3aeec297
-def step_decay(step, lr, step_size, gamma):
+def _sol_step_decay(step, lr, step_size, gamma):
     return lr * gamma ** (step // step_size)     # drop by a factor gamma every step_size steps
 
 def _sched_cases(): return [dict(step=s, lr=0.1, step_size=k, gamma=g) for k, g in ((3, 0.5), (10, 0.1), (1, 0.9)) for s in range(25)]
@@ -471,7 +493,7 @@ def _step_decay_ref(c):
     return step_lr(c['lr'], c['step_size'], c['gamma'])(c['step'])
 
 Exercise('step_decay', "step_decay(step, lr, step_size, gamma): lr multiplied by gamma every step_size steps",
-         step_decay, _sched_cases, expected=_step_decay_ref,
+         _sol_step_decay, _sched_cases, expected=_step_decay_ref,
          hint="a whole number of drops: step // step_size (not step / step_size); the first drop at step == step_size",
          wrong={'no floor': lambda step, lr, step_size, gamma: lr * gamma ** (step / step_size),
                 'one early': lambda step, lr, step_size, gamma: lr * gamma ** ((step + 1) // step_size),
@@ -479,7 +501,7 @@ Exercise('step_decay', "step_decay(step, lr, step_size, gamma): lr multiplied by
                 'stub': lambda step, lr, step_size, gamma: 0})
 
 # %% ../nbs/13_exercises.ipynb #569d0e82
-def cosine_schedule(step, lr, total_steps):
+def _sol_cosine_schedule(step, lr, total_steps):
     return lr * (1 + math.cos(math.pi * step / total_steps)) / 2     # lr at step 0, 0 at total_steps
 
 def _cosine_ref(c):
@@ -487,7 +509,7 @@ def _cosine_ref(c):
     return cosine_lr(c['lr'], c['total_steps'])(c['step'])
 
 Exercise('cosine_schedule', "cosine_schedule(step, lr, total_steps): half a cosine from lr down to 0 at total_steps",
-         cosine_schedule, lambda: [dict(step=s, lr=lr, total_steps=t) for t, lr in ((4, 1.0), (10, 0.1), (100, 0.01)) for s in range(t + 1)],
+         _sol_cosine_schedule, lambda: [dict(step=s, lr=lr, total_steps=t) for t, lr in ((4, 1.0), (10, 0.1), (100, 0.01)) for s in range(t + 1)],
          expected=_cosine_ref, hint="lr·(1 + cos(π·step/total_steps))/2: the +1 and the /2 keep it between 0 and lr",
          wrong={'no +1': lambda step, lr, total_steps: lr * math.cos(math.pi * step / total_steps) / 2,
                 'no /2': lambda step, lr, total_steps: lr * (1 + math.cos(math.pi * step / total_steps)),
@@ -495,10 +517,10 @@ Exercise('cosine_schedule', "cosine_schedule(step, lr, total_steps): half a cosi
                 'stub': lambda step, lr, total_steps: 0})
 
 # %% ../nbs/13_exercises.ipynb #3a30dd00
-def train(model, xs, ys, steps, lr):
+def _sol_train(model, xs, ys, steps, lr):
     losses = []
     for _ in range(steps):
-        loss = sum((model(x) - y) ** 2 for x, y in zip(xs, ys))    # forward: the seed's loss
+        loss = sum((model(x) - y) ** 2 for x, y in zip(xs, ys))    # forward: the outline's loss
         model.zero_grad()                                          # forget the last step's gradients
         loss.backward()
         for p in model.parameters(): p.data -= lr * p.grad         # a step downhill
@@ -520,10 +542,23 @@ def _run_train(answer, c):
     return losses
 
 def _judge_train(want, got, case):
+    if isinstance(got, (list, tuple)) and any(hasattr(v, 'grad') for v in got):
+        return "the list holds Values: append loss.data (a number), not the loss itself"
+    if isinstance(got, (list, tuple)) and len(got) > 2 and all(isinstance(v, (int, float)) for v in got) and np.ptp(got) == 0:
+        return f"the loss never moved (it stayed {got[0]:.4g}): zero_grad must come before backward, not between backward and the step"
     wrong = compare(want, got, case, rtol=1e-6)
     if wrong: return wrong
     if not got[-1] <= 0.5 * got[0]: return f"the loss fell from {got[0]:.4g} to {got[-1]:.4g}, not by half"
     return None
+
+def _train_zero_late(model, xs, ys, steps, lr):
+    losses = []
+    for _ in range(steps):
+        loss = sum((model(x) - y) ** 2 for x, y in zip(xs, ys)); loss.backward()
+        model.zero_grad()                                    # too late: the gradients are wiped before the step
+        for p in model.parameters(): p.data -= lr * p.grad
+        losses.append(loss.data)
+    return losses
 
 def _train_no_zero(model, xs, ys, steps, lr):
     losses = []
@@ -533,14 +568,14 @@ def _train_no_zero(model, xs, ys, steps, lr):
         losses.append(loss.data)
     return losses
 
-Exercise('train', "train(model, xs, ys, steps, lr): full-batch gradient descent on the seed's loss; the list of losses",
-         train, lambda: [dict(seed=s, steps=60, lr=0.02) for s in (0, 1)], run=_run_train, expected=lambda c: _run_train(None, c),
+Exercise('train', "train(model, xs, ys, steps, lr): full-batch gradient descent on the outline's loss; the list of losses",
+         _sol_train, lambda: [dict(seed=s, steps=60, lr=0.02) for s in (0, 1)], run=_run_train, expected=lambda c: _run_train(None, c),
          judge=_judge_train, hint="zero the gradients every step (they accumulate); step against the gradient; record loss.data, the loss before the step",
-         wrong={'no zero_grad': _train_no_zero, 'uphill': lambda m, xs, ys, steps, lr: train(m, xs, ys, steps, -lr),
-                'one step only': lambda m, xs, ys, steps, lr: train(m, xs, ys, 1, lr) * steps, 'stub': lambda m, xs, ys, steps, lr: None})
+         wrong={'no zero_grad': _train_no_zero, 'zero_grad after backward': _train_zero_late, 'uphill': lambda m, xs, ys, steps, lr: _sol_train(m, xs, ys, steps, -lr),
+                'one step only': lambda m, xs, ys, steps, lr: _sol_train(m, xs, ys, 1, lr) * steps, 'stub': lambda m, xs, ys, steps, lr: None})
 
 # %% ../nbs/13_exercises.ipynb #13a49ef6
-def unbroadcast(grad, shape):
+def _sol_unbroadcast(grad, shape):
     while grad.ndim > len(shape): grad = grad.sum(axis=0)          # dimensions broadcasting added in front
     for i, n in enumerate(shape):
         if n == 1 and grad.shape[i] != 1: grad = grad.sum(axis=i, keepdims=True)   # dimensions stretched from 1
@@ -560,14 +595,14 @@ def _unbroadcast_ref(c):
     return x.grad
 
 Exercise('unbroadcast', "unbroadcast(grad, shape): sum grad over the dimensions broadcasting added or stretched, back to shape",
-         unbroadcast, _unbroadcast_cases, expected=_unbroadcast_ref,
-         hint="sum, not mean; sum over the leading dimensions *and* over the dimensions of size 1 in shape (keepdims)",
+         _sol_unbroadcast, _unbroadcast_cases, expected=_unbroadcast_ref,
+         judge=_grads_judge, hint="sum, not mean; sum over the leading dimensions *and* over the dimensions of size 1 in shape (keepdims)",
          wrong={'no sum': lambda grad, shape: grad, 'leading only': lambda grad, shape: grad.sum(axis=tuple(range(grad.ndim - len(shape)))),
-                'mean': lambda grad, shape: unbroadcast(grad, shape) * np.prod(shape) / grad.size,
+                'mean': lambda grad, shape: _sol_unbroadcast(grad, shape) * np.prod(shape) / grad.size,
                 'stub': lambda grad, shape: None})
 
 # %% ../nbs/13_exercises.ipynb #7fef1b98
-def matmul_back(A, B, G):
+def _sol_matmul_back(A, B, G):
     return G @ B.T, A.T @ G        # dL/dA, dL/dB for C = A @ B with dL/dC = G
 
 def _matmul_cases():
@@ -584,13 +619,13 @@ def _matmul_ref(c):
     ((A @ B) * Tensor(c['G'])).sum().backward()
     return [A.grad, B.grad]
 
-Exercise('matmul_back', "matmul_back(A, B, G): (dL/dA, dL/dB) for C = A @ B, given G = dL/dC", matmul_back, _matmul_cases,
-         expected=_matmul_ref, hint="dA = G @ B.T and dB = A.T @ G: each has the shape of its matrix; the order of a product matters",
+Exercise('matmul_back', "matmul_back(A, B, G): (dL/dA, dL/dB) for C = A @ B, given G = dL/dC", _sol_matmul_back, _matmul_cases,
+         expected=_matmul_ref, judge=_grads_judge, hint="dA = G @ B.T and dB = A.T @ G: each has the shape of its matrix; the order of a product matters",
          wrong={'swapped order': lambda A, B, G: (B.T @ G.T, G.T @ A.T), 'transposed results': lambda A, B, G: ((G @ B.T).T, (A.T @ G).T),
                 'no transposes': lambda A, B, G: (G @ B, A @ G), 'stub': lambda A, B, G: (0, 0)})
 
 # %% ../nbs/13_exercises.ipynb #60a32cad
-def cross_entropy_grad(logits, targets):
+def _sol_cross_entropy_grad(logits, targets):
     z = logits - logits.max(axis=1, keepdims=True)                  # no overflow: the largest exponent is e^0
     p = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)            # softmax, row by row
     p[np.arange(len(targets)), targets] -= 1                        # minus the one-hot targets
@@ -616,7 +651,7 @@ def _ce_naive(logits, targets):
     p[np.arange(len(targets)), targets] -= 1
     return p / len(targets)
 
-def _ce_no_mean(logits, targets): return cross_entropy_grad(logits, targets) * len(targets)
+def _ce_no_mean(logits, targets): return _sol_cross_entropy_grad(logits, targets) * len(targets)
 
 def _ce_axis0(logits, targets):
     p = np.exp(logits) / np.exp(logits).sum(axis=0, keepdims=True)
@@ -624,7 +659,7 @@ def _ce_axis0(logits, targets):
     return p / len(targets)
 
 Exercise('cross_entropy_grad', "cross_entropy_grad(logits, targets): d(mean cross-entropy)/d(logits) = (softmax - one-hot)/n",
-         cross_entropy_grad, _ce_cases, expected=_ce_ref,
-         hint="softmax over each row (axis=1); subtract 1 at each row's target; divide by n for the mean; subtract the row max before exp",
-         wrong={'no 1/n': _ce_no_mean, 'sign': lambda logits, targets: -cross_entropy_grad(logits, targets),
+         _sol_cross_entropy_grad, _ce_cases, expected=_ce_ref,
+         judge=_grads_judge, hint="softmax over each row (axis=1); subtract 1 at each row's target; divide by n for the mean; subtract the row max before exp",
+         wrong={'no 1/n': _ce_no_mean, 'sign': lambda logits, targets: -_sol_cross_entropy_grad(logits, targets),
                 'softmax over columns': _ce_axis0, 'no max subtracted': _ce_naive, 'stub': lambda logits, targets: None})

@@ -560,9 +560,19 @@ def _as_tensors(tensors, op):
         if not isinstance(t, Tensor): raise TypeError(f"{op}: expected a sequence of Tensors, got a {type(t).__name__}")
     return tensors
 
-_cat_op = Op('cat', lambda *arrays_dim: np.concatenate(arrays_dim[:-2], axis=arrays_dim[-2]),
+# An op's forward receives the input arrays, then its parameters: here any number of arrays, then (dim, ends) or (dim,).
+def _cat_forward(*args):
+    *arrays, dim, ends = args
+    return np.concatenate(arrays, axis=dim)
+
+def _stack_forward(*args):
+    *arrays, dim = args
+    return np.stack(arrays, axis=dim)
+
+# joint=True: one derivative gives every input's gradient at once, as a list
+_cat_op = Op('cat', _cat_forward,
              lambda g, y, dim, ends: np.split(g, ends[:-1], axis=dim), reads=0, joint=True)   # the pieces back
-_stack_op = Op('stack', lambda *arrays_dim: np.stack(arrays_dim[:-1], axis=arrays_dim[-1]),
+_stack_op = Op('stack', _stack_forward,
                lambda g, y, dim: [np.take(g, i, axis=dim) for i in range(g.shape[dim])], reads=0, joint=True)
 
 def _join(op, verb, tensors, dim, join, rule):

@@ -156,7 +156,7 @@ NeuronPlayground._controls = lambda self: [W.HBox([*self.sliders.values()]), sel
 
 # %% ../nbs/10_widgets.ipynb #08539b48
 def example_neuron(x=(2.0, 1.0), w=(-0.5, 1.5), b=0.75):
-    "The seed's neuron ReLU(w1*x1 + w2*x2 + b) from single operations, every node labelled."
+    "The outline's neuron ReLU(w1*x1 + w2*x2 + b) from single operations, every node labelled."
     x1, x2 = Value(x[0], label='x1'), Value(x[1], label='x2')
     w1, w2, bias = Value(w[0], label='w1'), Value(w[1], label='w2'), Value(b, label='b')
     a = w1 * x1; a.label = 'w1x1'
@@ -505,7 +505,7 @@ def _draw_losses(self):
     ax.set_xlim(0, max([r.settings['epochs'] for r in self.runs] or [self.epochs.value]))
     ax.set_ylim(0, top)
     handles = [l for l, r in zip(self.lines, self.runs)]
-    if handles: ax.legend(handles=handles, fontsize=7, loc='upper right', frameon=False)
+    if handles: ax.legend(handles=handles, fontsize=9, loc='upper right', frameon=False)
     elif ax.get_legend(): ax.get_legend().remove()
 
 def _draw_prediction(self):
@@ -540,7 +540,7 @@ class _SweepRecorder(Callback):
 # %% ../nbs/10_widgets.ipynb #2e9745ba
 class LRFinder(WidgetView):
     "Sweep the learning rate exponentially on a copy of `model`; plot loss against lr and suggest one."
-    min_interval, beta = 0.2, 0.9
+    min_interval, beta, divisor = 0.2, 0.9, 10   # the suggestion: the lr at the lowest smoothed loss / divisor
 
     def __init__(self, model, X, y, loss_fn, start_lr=1e-4, end_lr=10.0, steps=200, batch_size=32, seed=0, explorer=None):
         if not (0 < start_lr < end_lr): raise ValueError(f"LRFinder: need 0 < start_lr < end_lr, got {start_lr} and {end_lr}")
@@ -560,7 +560,7 @@ class LRFinder(WidgetView):
         self.smooth_line, = ax.plot([], [], color='#3b6fb6', lw=2, label='smoothed')
         self.mark, = ax.plot([], [], 'o', color='#d1495b', ms=8, label='suggestion')
         ax.set(xscale='log', xlabel='learning rate', ylabel='training loss', title='learning-rate sweep')
-        ax.legend(fontsize=8, frameon=False, loc='upper left')
+        ax.legend(fontsize=9, frameon=False, loc='upper left')
         self.fig.subplots_adjust(left=0.12, right=0.97, bottom=0.15, top=0.9)
         self.redraw()
 
@@ -590,7 +590,7 @@ def _run_sweep(self):
     finally: self.run_button.disabled = False
     self.reason = h.stopped_reason
     best = int(np.argmin(self.smoothed)) if self.smoothed else None
-    self.suggestion = self.lrs[best] / 10 if best is not None else None
+    self.suggestion = self.lrs[best] / self.divisor if best is not None else None
     self.use_button.disabled = self.explorer is None or self.suggestion is None
     self.status.value = (f"{len(self.lrs)} steps; lowest loss at lr={self.lrs[best]:.3g}; suggested lr = <b>{self.suggestion:.3g}</b>"
                          if best is not None else f"no finite loss: {self.reason}")
@@ -626,7 +626,7 @@ def _finder_static_state(self):
 LRFinder._update, LRFinder._static_state = _finder_update, _finder_static_state
 
 # %% ../nbs/10_widgets.ipynb #36b4b2ce
-_STATIC_LRS = (0.003, 2.0, 0.1)
+_STATIC_LRS = (0.001, 2.0, 0.03)   # too small, too large, about right (its loss falls and ends lowest)
 
 def _explorer_static_state(self):
     if self.runs: return None

@@ -18,10 +18,10 @@ NAMES = list(EXERCISES)
 VALUES = [n for n in NAMES if EXERCISES[n].is_value]
 FUNCTIONS = [n for n in NAMES if not EXERCISES[n].is_value]
 
-# The seed ideas of issue 12, each with at least one exercise.
-SEED_IDEAS = {'derivatives': ['slope', 'central_difference'], 'add and mul rules': ['add_back', 'mul_back'],
+# The outline's ideas (issue 12 calls the outline 'the seed'), each with at least one exercise.
+OUTLINE_IDEAS = {'derivatives': ['slope', 'central_difference'], 'add and mul rules': ['add_back', 'mul_back'],
               'chain rule by hand': ['chain_rule'], 'topological order': ['topo_order'], 'backward': ['backward'],
-              'neuron': ['neuron'], 'layer': ['layer'], "the seed's loss": ['sse_loss'], 'gradient descent step': ['sgd_step'],
+              'neuron': ['neuron'], 'layer': ['layer'], "the outline's loss": ['sse_loss'], 'gradient descent step': ['sgd_step'],
               'learning-rate schedule': ['step_decay', 'cosine_schedule'], 'unbroadcasting': ['unbroadcast'],
               "matmul's gradient": ['matmul_back'], "softmax/cross-entropy's gradient": ['cross_entropy_grad'],
               'training loop': ['train']}
@@ -33,9 +33,9 @@ def verdict(capsys, name, answer):
     return ok, capsys.readouterr().out
 
 
-def test_at_least_15_exercises_one_per_seed_idea():
+def test_at_least_15_exercises_one_per_outline_idea():
     assert len(EXERCISES) >= 15
-    for idea, names in SEED_IDEAS.items():
+    for idea, names in OUTLINE_IDEAS.items():
         assert all(n in EXERCISES for n in names), idea
 
 @pytest.mark.parametrize('name', NAMES)
@@ -361,3 +361,63 @@ def test_the_readme_names_the_chapters_that_have_exercises():
     nums = sorted(int(f[:2]) for f, nb in _notebooks(ROOT / 'nbs').items() if f[:2].isdigit() and _check_cells(nb))
     assert nums == [0, 1, 2, 3, 4, 8, 9]
     assert 'Chapters 0–4, 8 and 9 also have exercises with checks' in (ROOT / 'README.md').read_text(encoding='utf-8')
+
+def test_the_solutions_bind_no_learner_facing_name():
+    """The worked solutions live under `_sol_` names, so a learner's `neuron` or `topo_order` is never shadowed by ours;
+    the source shown still uses the exercise's own names."""
+    for name in NAMES:
+        assert not hasattr(ex_mod, name), name
+        assert '_sol_' not in EXERCISES[name].source, name
+
+def test_relu_back_rejects_assignment_when_x_has_another_gradient(capsys):
+    ok, out = verdict(capsys, 'relu_back', ex_mod._relu_assign)
+    assert not ok and "graph='relu(x)*k + x'" in out and '`=` instead of `+=`' in out, out
+    assert ex_mod._relu_assign in EXERCISES['relu_back'].wrong.values()
+
+def test_hints_fit_the_exercise(capsys):
+    "Forward exercises never hear about `+=` or a starting gradient; gradient exercises do."
+    for name, answer in (('neuron', lambda w, x, b: 0.0), ('step_decay', lambda step, lr, step_size, gamma: 0.0),
+                         ('sse_loss', lambda model, xs, ys: 0.0), ('cosine_schedule', lambda step, lr, total_steps: 0.0)):
+        ok, out = verdict(capsys, name, answer)
+        assert not ok and '+=' not in out and 'starting gradient' not in out and 'seed' not in out, (name, out)
+    ok, out = verdict(capsys, 'backward', lambda root: None)
+    assert not ok and 'starting gradient' in out
+
+def test_number_answers_say_which_entry_and_which_way_without_the_answer(capsys):
+    ok, out = verdict(capsys, 'chain_rule', (6.0, -4.0, -2.0, 5.0))
+    assert not ok and 'entry 3' in out and '4.0' not in out and '(6.0, -4.0, -2.0, 4.0)' not in out, out
+    ok, out = verdict(capsys, 'slope', 17.0)
+    assert not ok and 'too big' in out and '16' not in out
+    ok, out = verdict(capsys, 'slope', 15.0)
+    assert not ok and 'too small' in out
+
+def test_train_verdicts_name_the_loop_mistake(capsys):
+    ok, out = verdict(capsys, 'train', ex_mod._train_zero_late)
+    assert not ok and 'the loss never moved' in out and 'zero_grad must come before backward' in out, out
+    def returns_values(model, xs, ys, steps, lr):
+        losses = []
+        for _ in range(steps):
+            loss = sum((model(x) - y) ** 2 for x, y in zip(xs, ys)); model.zero_grad(); loss.backward()
+            for p in model.parameters(): p.data -= lr * p.grad
+            losses.append(loss)
+        return losses
+    ok, out = verdict(capsys, 'train', returns_values)
+    assert not ok and 'loss.data (a number)' in out and 'TypeError' not in out, out
+
+def test_verdicts_show_plain_numbers_not_numpy_reprs(capsys):
+    for name in ('neuron', 'layer'):
+        ok, out = verdict(capsys, name, lambda w, x, b: 123.0) if name == 'neuron' else verdict(capsys, name, lambda W, x, b: [1.0])
+        assert not ok and 'np.float64' not in out and 'np.int64' not in out, out
+
+@pytest.mark.parametrize('fname', ['13_exercises.ipynb', '03_loss.ipynb'])
+def test_the_student_copy_runs_all_and_then_its_checks_work(student, fname):
+    """Run All on the learner's copy (no solution cells), then check an exercise and show a solution in the same
+    kernel: the book is the installed package's, never an empty registry left behind by the removed cells."""
+    dest, _ = student
+    path = dest / fname
+    cells = json.loads(path.read_text(encoding='utf-8'))['cells']
+    probe = {'cell_type': 'code', 'execution_count': None, 'metadata': {}, 'outputs': [], 'source':
+             "ex = EXERCISES['mul_back']\nprint(ex.check(ex.solution, quiet=True), len(EXERCISES))\nshow_solution('slope')"}
+    _, run = _run(path, cells + [probe])
+    out = _printed(run.cells[-1])
+    assert out.startswith(f'True {len(EXERCISES)}') and '# slope:' in out, out

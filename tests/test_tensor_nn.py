@@ -277,3 +277,15 @@ def test_tensor_path_errors_name_the_function():
     with pytest.raises(ValueError, match="cross_entropy: targets must be class indices in 0..1"): cross_entropy(z, [0, 1, 2])
     with pytest.raises(ValueError, match="mse_loss: predictions of shape"): mse_loss(z, np.zeros(5))
     with pytest.raises(ValueError, match="binary_cross_entropy_with_logits: targets must be in"): binary_cross_entropy_with_logits(z, np.full((3, 2), 2.0))
+
+def test_a_torch_sequential_state_dict_loads_as_it_is():
+    "Chapter 9 says it: the state_dict of a torch Sequential of Linear/ReLU loads into our MLP of the same sizes, and the outputs agree."
+    torch.manual_seed(0)
+    tnet = torch.nn.Sequential(torch.nn.Linear(3, 8), torch.nn.ReLU(), torch.nn.Linear(8, 8), torch.nn.ReLU(), torch.nn.Linear(8, 2))
+    ours = MLP(3, [8, 8, 2], dtype=np.float64)
+    before = ours.state_dict()
+    ours.load_state_dict(tnet.state_dict())
+    X = np.random.default_rng(0).standard_normal((5, 3))
+    want = tnet(torch.tensor(X)).detach().numpy()
+    np.testing.assert_allclose(ours(X).data, want, rtol=1e-12, atol=1e-12)
+    assert not np.allclose(before['0.weight'], ours.state_dict()['0.weight'])     # the weights did change

@@ -200,7 +200,7 @@ def test_finder_leaves_model_unchanged_and_suggests(static):
     assert 20 < len(f.lrs) <= 120 and f.lrs[0] == pytest.approx(1e-4)
     assert np.all(np.diff(np.log(f.lrs)) > 0)
     assert min(f.lrs) < f.suggestion < max(f.lrs)
-    assert f.suggestion == f.lrs[int(np.argmin(f.smoothed))] / 10
+    assert f.suggestion == f.lrs[int(np.argmin(f.smoothed))] / LRFinder.divisor
     np.testing.assert_array_equal(f.smooth_line.get_ydata(), f.smoothed)
     assert len(f.mark.get_xdata()) == 1
     assert not f.use_button.disabled
@@ -229,9 +229,9 @@ def test_static_pictures_show_a_state_that_teaches(monkeypatch, static):
     ex = LRExplorer(epochs=6)
     empty = ex.png
     ex._ipython_display_()
-    assert [r.settings['lr'] for r in ex.runs] == pytest.approx([0.003, 2.0, 0.1], rel=0.06)
+    assert [r.settings['lr'] for r in ex.runs] == pytest.approx([0.001, 2.0, 0.03], rel=0.06)
     assert [r.status for r in ex.runs] == ['completed', 'diverged', 'completed']
-    assert shown[0].data == ex.png != empty and 'after three runs with lr = 0.003, 2, 0.1' in shown[1].data
+    assert shown[0].data == ex.png != empty and 'after three runs with lr = 0.001, 2, 0.03' in shown[1].data
     assert np.isfinite(ex.region.get_array()).all()           # the panel shows the last, good, run
     assert ex.lr.value == pytest.approx(0.05)                   # the slider is where it was
     f = LRFinder.from_explorer(ex, steps=40)
