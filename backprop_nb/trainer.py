@@ -95,6 +95,7 @@ class Trainer:
         self.history = History()
         self.step, self.epoch, self.epochs, self.loss = 0, 0, 0, None
         self._stop_reason, self._first_epoch, self._first_step = None, 0, 0   # a request to stop; where this fit started
+        self._epoch_sums = {'n': 0}   # the running epoch's sums of loss and metrics (each epoch starts them afresh)
 
     def stop(self, reason):
         "Ask the loop to stop after the current step; `reason` goes into `history.stopped_reason`."
@@ -140,20 +141,6 @@ def _log_step(self, value, preds, yb):
 Trainer._log_step = _log_step
 
 # %% ../nbs/06_trainer.ipynb #a9b43d11
-def _run_epoch(self):
-    self._epoch_sums = {'n': 0}
-    self._run('on_epoch_start')
-    batches = 0
-    for xb, yb in self.train_dl:
-        batches += 1
-        if not self._train_step(xb, yb) or self._stop_reason: break
-    if not batches:
-        self.history.stopped_step = self.step
-        self._stop_reason = (f"the training loader yielded no batches in epoch {self.epoch + 1} "
-                             "(a generator can be iterated only once: give a DataLoader or a list)")
-        warnings.warn(f"Trainer: {self._stop_reason}", RuntimeWarning, stacklevel=4)
-    elif self._epoch_sums['n'] and self.history.stopped_step is None: self._end_epoch()  # a whole (or early-stopped) epoch
-
 def _end_epoch(self):
     n = self._epoch_sums['n']
     row = {'epoch': self.epoch + 1, 'step': self.step, **{f'train_{k}': v / n for k, v in self._epoch_sums.items() if k != 'n'}}
@@ -164,7 +151,7 @@ def _end_epoch(self):
     self.epoch += 1  # only now: an interrupt during the evaluation leaves no half-logged epoch
     self._run('on_epoch_end')
 
-Trainer._run_epoch, Trainer._end_epoch = _run_epoch, _end_epoch
+Trainer._end_epoch = _end_epoch
 
 # %% ../nbs/06_trainer.ipynb #bc75b304
 class Callback:
@@ -335,6 +322,24 @@ def _stopped_by(self, e):
                         f"kept the parameters after {self.step - self._first_step} steps")
 
 Trainer._nonfinite, Trainer._stopped_by = _nonfinite, _stopped_by
+
+# %% ../nbs/06_trainer.ipynb #3360704c
+def _run_epoch(self):
+    "One pass over the loader's batches, then the epoch's row; stops on an empty epoch, logs no row for a failed one."
+    self._epoch_sums = {'n': 0}
+    self._run('on_epoch_start')
+    batches = 0
+    for xb, yb in self.train_dl:
+        batches += 1
+        if not self._train_step(xb, yb) or self._stop_reason: break
+    if not batches:
+        self.history.stopped_step = self.step
+        self._stop_reason = (f"the training loader yielded no batches in epoch {self.epoch + 1} "
+                             "(a generator can be iterated only once: give a DataLoader or a list)")
+        warnings.warn(f"Trainer: {self._stop_reason}", RuntimeWarning, stacklevel=4)
+    elif self._epoch_sums['n'] and self.history.stopped_step is None: self._end_epoch()  # a whole (or early-stopped) epoch
+
+Trainer._run_epoch = _run_epoch
 
 # %% ../nbs/06_trainer.ipynb #6ccb5724
 def _hooks(callbacks):
