@@ -11,6 +11,7 @@ import numpy as np
 import ipywidgets as W
 from matplotlib.figure import Figure
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib import colormaps
 from matplotlib.colors import ListedColormap
 from .autograd import Value, topological_order
 from .nn import MLP
@@ -283,7 +284,7 @@ def _init_buttons(self):
 def _show(self):
     k, nf, n = self.position, self.n_forward, self.n_steps
     self.status.value = (f"forward pass: {k} / {nf} nodes" if k <= nf and k < n else
-                         f"backward pass: step {k - nf} / {n - nf}" + (" — done" if self.done else ''))
+                         f"backward pass: step {k - nf} / {n - nf}") + f" (step {k} of {n})" + (" — done" if self.done else '')
     self.buttons['forward'].disabled = self.phase != 'forward'
     self.buttons['backward'].disabled = self.phase != 'backward'
     self.buttons['back'].disabled = k == 0
@@ -314,6 +315,9 @@ def _init_picture(self):
                              bbox=dict(boxstyle='round,pad=0.4', ec='0.4')) for n in self.order}
     self.caption = self.fig.text(0.015, 0.03, '', fontsize=10, family='monospace', va='bottom')
     self._computed = {n: i for i, (n, _, _) in enumerate(self.steps[:self.n_forward + 1]) if n is not None}
+    self._reached = {}   # node -> the step at which the backward pass first gives it a gradient
+    for k, (n, parents, _) in enumerate(self.steps[self.n_forward + 1:], self.n_forward + 1):
+        for m in (n, *parents): self._reached.setdefault(m, k)
 
 BackpropStepper._init_picture = _init_picture
 
@@ -323,7 +327,7 @@ def _box_text(self, node):
     head = ' '.join(s for s in (self.names[node], f"({node._op})" if node._op else '') if s)
     known = self._computed.get(node, 0) <= self.position                    # leaves are always known
     data = f"{node.data:.4g}" if known else '?'
-    grad = f"{node.grad:.4g}" if self.position > self.n_forward else '–'
+    grad = f"{node.grad:.4g}" if self._reached.get(node, math.inf) <= self.position else '–'   # not reached yet
     return f"{head}\ndata {data}\ngrad {grad}"
 
 def _stepper_update(self):
@@ -488,6 +492,12 @@ def _clear(self):
 LRExplorer.train, LRExplorer.clear = _train, _clear
 
 # %% ../nbs/10_widgets.ipynb #8d225e2a
+_SCHEDULE_STYLES = ('-', '--', '-.', ':')
+
+def _lr_colour(lr):
+    "One colour per learning rate, the same in every picture: dark for 0.001, bright for 10 (log scale)."
+    return colormaps['plasma'](0.85 * min(max((math.log10(lr) + 3) / 4, 0.0), 1.0))
+
 def _draw_losses(self):
     ax = self.ax_loss
     while len(self.lines) < len(self.runs):
@@ -499,7 +509,8 @@ def _draw_losses(self):
             line.set_data([], []); mark.set_data([], []); line.set_label('_'); continue
         epochs = np.arange(len(run.losses))
         line.set_data(epochs, run.losses); line.set_label(run.label)
-        mark.set_color(line.get_color())
+        line.set_color(_lr_colour(run.settings['lr'])); mark.set_color(line.get_color())
+        line.set_linestyle(_SCHEDULE_STYLES[list(SCHEDULES).index(run.settings['schedule']) % len(_SCHEDULE_STYLES)])
         # a diverged run ends with a cross, at the top edge if its last loss is off the chart
         mark.set_data(([epochs[-1]], [min(run.losses[-1], top * 0.95)]) if run.status == 'diverged' and run.losses else ([], []))
     ax.set_xlim(0, max([r.settings['epochs'] for r in self.runs] or [self.epochs.value]))
@@ -613,7 +624,7 @@ def _finder_update(self):
         i = int(np.argmin(np.abs(np.log(self.lrs) - math.log(self.suggestion))))
         self.mark.set_data([self.suggestion], [self.smoothed[i]])
     else: self.mark.set_data([], [])
-    self.ax.set_xlim(self.start_lr, self.end_lr)
+    self.ax.set_xlim(self.start_lr, 1.5 * self.lrs[-1] if self.lrs else self.end_lr)   # the rates swept
     if self.smoothed:
         lo, first = min(self.smoothed), self.smoothed[0]
         self.ax.set_ylim(lo - 0.1 * (first - lo + 1e-3), max(first, lo) * 1.3 + 1e-3)
