@@ -31,6 +31,7 @@ class Value:
 def _fmt(x):
     if isinstance(x, float): return f"{x:.4g}"
     shape = getattr(x, 'shape', None)
+    if shape == (): return f"{float(x):.4g}"   # a 0-d array (a tensor's loss) is one number
     return f"array{tuple(shape)}" if shape is not None else ('-' if x is None else str(x))
 
 def _node_text(n):
