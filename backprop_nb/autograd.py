@@ -52,9 +52,9 @@ def _columns(root, max_nodes):
     visit(root)
     return col
 
-def _heights(root, max_nodes):
+def _heights(col):
     "Each node's height: leaves evenly spaced; a result at the mean height of its parents, at least 1 below its column's previous node."
-    col, rows, y = _columns(root, max_nodes), {}, {}
+    rows, y = {}, {}
     for n, c in col.items(): rows.setdefault(c, []).append(n)
     for i, n in enumerate(rows[0]): y[n] = (len(rows[0]) - 1) / 2 - i
     for c in sorted(rows)[1:]:   # a result's parents are in earlier columns: their heights are known
@@ -64,10 +64,12 @@ def _heights(root, max_nodes):
             y[n] = want if i == 0 else min(want, y[ns[i - 1]] - 1)
     return y
 
+# %% ../nbs/01_autograd.ipynb #d3cbb974
 def draw_graph(root, ax=None, highlight=(), max_nodes=150):
     "Draw the graph behind `root` with matplotlib; nodes in `highlight` are coloured. Returns the figure."
     import matplotlib.pyplot as plt
-    col, pos = _columns(root, max_nodes), _heights(root, max_nodes)
+    col = _columns(root, max_nodes)
+    pos = _heights(col)
     pos = {n: (col[n], pos[n]) for n in col}
     top, bottom = max(y for _, y in pos.values()), min(y for _, y in pos.values())
     width, height = max(col.values()) + 1, top - bottom + 1
