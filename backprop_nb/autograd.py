@@ -17,7 +17,6 @@ class Value:
     __slots__ = ('data', 'grad', 'label', '_parents', '_op', '_forward', '_backward', '_ctx')  # all a node holds
 
     def __init__(self, data, _parents=(), _op='', label=''):
-        if not isinstance(data, Real): raise TypeError(f"Value(): data must be a real number, got {_kind(data)}")
         self.data, self.grad, self.label = float(data), 0.0, label
         self._parents, self._op, self._forward, self._backward, self._ctx = tuple(_parents), _op, None, None, None
 
@@ -27,23 +26,18 @@ class Value:
 
     def item(self): return self.data
 
-def _kind(x):
-    "What `x` is, in words, for an error message."
-    if isinstance(x, Value): return "a Value; use it directly (or Value(v.data) for a detached copy)"
-    name = type(x).__name__
-    if getattr(x, 'ndim', None) == 0: return f"a 0-d {name} {x!r:.40}; use float(x) or x.item()"
-    if hasattr(x, '__len__') and not isinstance(x, (str, bytes)):
-        return f"{name} of length {len(x)} {x!r:.40}; for arrays use backprop_nb.tensor.Tensor"
-    return f"{name} {x!r:.40}"
-
 # %% ../nbs/01_autograd.ipynb #302adc66
+# A drawing tool (matplotlib, not autograd): skim it.
 def _fmt(x):
     if isinstance(x, float): return f"{x:.4g}"
     shape = getattr(x, 'shape', None)
+    if shape == (): return f"{float(x):.4g}"   # a 0-d array (a tensor's loss) is one number
     return f"array{tuple(shape)}" if shape is not None else ('-' if x is None else str(x))
 
 def _node_text(n):
-    head = ' '.join(s for s in (n.label, f"({n._op})" if n._op else '') if s) or 'leaf'
+    op = getattr(n._op, 'name', n._op)   # a Tensor's op is an Op object, with a name
+    leaf = 'constant' if getattr(n, 'requires_grad', True) is False else 'leaf'   # a Tensor that needs no gradient
+    head = ' '.join(s for s in (n.label, f"({op})" if op else '') if s) or leaf
     return f"{head}\ndata {_fmt(n.data)}\ngrad {_fmt(n.grad)}"
 
 def _columns(root, max_nodes):
@@ -58,14 +52,27 @@ def _columns(root, max_nodes):
     visit(root)
     return col
 
+def _heights(col):
+    "Each node's height: leaves evenly spaced; a result at the mean height of its parents, at least 1 below its column's previous node."
+    rows, y = {}, {}
+    for n, c in col.items(): rows.setdefault(c, []).append(n)
+    for i, n in enumerate(rows[0]): y[n] = (len(rows[0]) - 1) / 2 - i
+    for c in sorted(rows)[1:]:   # a result's parents are in earlier columns: their heights are known
+        ns = sorted(rows[c], key=lambda n: -sum(y[p] for p in n._parents) / len(n._parents))
+        for i, n in enumerate(ns):
+            want = sum(y[p] for p in n._parents) / len(n._parents)
+            y[n] = want if i == 0 else min(want, y[ns[i - 1]] - 1)
+    return y
+
+# %% ../nbs/01_autograd.ipynb #d3cbb974
 def draw_graph(root, ax=None, highlight=(), max_nodes=150):
     "Draw the graph behind `root` with matplotlib; nodes in `highlight` are coloured. Returns the figure."
     import matplotlib.pyplot as plt
-    col, rows, pos = _columns(root, max_nodes), {}, {}
-    for n, c in col.items(): rows.setdefault(c, []).append(n)
-    for c, ns in rows.items():
-        for i, n in enumerate(ns): pos[n] = (c, (len(ns) - 1) / 2 - i)
-    width, height = len(rows), max(len(ns) for ns in rows.values())
+    col = _columns(root, max_nodes)
+    pos = _heights(col)
+    pos = {n: (col[n], pos[n]) for n in col}
+    top, bottom = max(y for _, y in pos.values()), min(y for _, y in pos.values())
+    width, height = max(col.values()) + 1, top - bottom + 1
     if ax is None: _, ax = plt.subplots(figsize=(min(2.6 * width, 16), min(0.9 * height + 0.6, 12)))
     highlight = set(highlight)
     for n in col:
@@ -76,7 +83,7 @@ def draw_graph(root, ax=None, highlight=(), max_nodes=150):
         colour = '#ffd27f' if n in highlight else ('#dbe9f6' if n._parents else '#e8f3e0')
         ax.text(*pos[n], _node_text(n), ha='center', va='center', fontsize=8, family='monospace',
                 bbox=dict(boxstyle='round,pad=0.4', fc=colour, ec='0.4'))
-    ax.set_xlim(-0.6, width - 0.4); ax.set_ylim(-height / 2 - 0.2, height / 2 + 0.2); ax.axis('off')
+    ax.set_xlim(-0.6, width - 0.4); ax.set_ylim(bottom - 0.7, top + 0.7); ax.axis('off')
     return ax.figure
 
 # %% ../nbs/01_autograd.ipynb #f52d1e88
@@ -119,18 +126,9 @@ def _mul_backward(out):    # ∂(ab)/∂a = b, ∂(ab)/∂b = a
 Value.__add__, Value.__radd__ = _binary('+', _add_forward, _add_backward)
 Value.__mul__, Value.__rmul__ = _binary('*', _mul_forward, _mul_backward)
 
-# %% ../nbs/01_autograd.ipynb #96f6af10
-Value._zero_grad = 0.0   # an interior Value's grad restarts from 0.0 in every pass
-
-def _accumulate(self, g): self.grad += g
-Value._accumulate = _accumulate
-
 # %% ../nbs/01_autograd.ipynb #5da29018
 def _value_backward(self, gradient=1.0):
     "Compute d(self)/d(node) for every node this Value depends on; leaves accumulate into `.grad`."
-    if self._op == 'no_grad':   # see no_grad(), under the hood
-        raise ValueError("backward(): this Value was computed under no_grad(), so it has no graph to differentiate")
-    if not isinstance(gradient, Real): raise TypeError(f"backward(): gradient must be a number, got {type(gradient).__name__}")
     backward_pass(self, float(gradient))
 
 Value.backward = _value_backward
@@ -222,6 +220,12 @@ def _log_backward(out):
 
 Value.exp = lambda self: _node((self,), 'exp', _exp_forward, _exp_backward)
 Value.log = lambda self: _node((self,), 'log', _log_forward, _log_backward)
+
+# %% ../nbs/01_autograd.ipynb #96f6af10
+Value._zero_grad = 0.0   # an interior Value's grad restarts from 0.0 in every pass
+
+def _accumulate(self, g): self.grad += g
+Value._accumulate = _accumulate
 
 # %% ../nbs/01_autograd.ipynb #3ddaca19
 @runtime_checkable
@@ -315,6 +319,16 @@ def _unusual(out, op, forward, backward):
     if flags.grad_enabled: out._op, out._forward, out._backward = op, forward, backward
     else: out._parents, out._op, out._forward, out._backward = (), 'no_grad', None, None
 
+# %% ../nbs/01_autograd.ipynb #56c43819
+def _value_backward(self, gradient=1.0):
+    "Compute d(self)/d(node) for every node this Value depends on; leaves accumulate into `.grad`."
+    if self._op == 'no_grad':   # a result of no_grad() has no parents: say why, instead of a silent nothing
+        raise ValueError("backward(): this Value was computed under no_grad(), so it has no graph to differentiate")
+    if not isinstance(gradient, Real): raise TypeError(f"backward(): gradient must be a number, got {type(gradient).__name__}")
+    backward_pass(self, float(gradient))
+
+Value.backward = _value_backward
+
 # %% ../nbs/01_autograd.ipynb #c510bec7
 def backward_pass(root, seed):
     "Fill in `.grad` of every node `root` depends on: reverse topological order, starting from `seed`."
@@ -378,6 +392,24 @@ def _sigmoid(x):  # never overflows: exp is only ever taken of a non-positive nu
 
 # %% ../nbs/01_autograd.ipynb #a8219fac
 Value.__array_ufunc__ = None  # numpy scalars defer to our reflected operators: np.float64(2) * v is a Value
+
+# %% ../nbs/01_autograd.ipynb #7e1f1a1a
+def _value_init(self, data, _parents=(), _op='', label=''):
+    "Value(data): the lesson's `__init__`, plus a check that `data` is a real number."
+    if not isinstance(data, Real): raise TypeError(f"Value(): data must be a real number, got {_kind(data)}")
+    self.data, self.grad, self.label = float(data), 0.0, label
+    self._parents, self._op, self._forward, self._backward, self._ctx = tuple(_parents), _op, None, None, None
+
+Value.__init__ = _value_init
+
+def _kind(x):
+    "What `x` is, in words, for an error message."
+    if isinstance(x, Value): return "a Value; use it directly (or Value(v.data) for a detached copy)"
+    name = type(x).__name__
+    if getattr(x, 'ndim', None) == 0: return f"a 0-d {name} {x!r:.40}; use float(x) or x.item()"
+    if hasattr(x, '__len__') and not isinstance(x, (str, bytes)):
+        return f"{name} of length {len(x)} {x!r:.40}; for arrays use backprop_nb.tensor.Tensor"
+    return f"{name} {x!r:.40}"
 
 # %% ../nbs/01_autograd.ipynb #e464f5da
 def dot(ws, xs, bias=None):

@@ -356,3 +356,30 @@ def test_drawing_has_one_box_per_node_and_dot_one_edge_per_parent():
     assert len([t for t in fig.axes[0].texts if t.get_bbox_patch()]) == 4
     assert to_dot(out).count('->') == 3
     with pytest.raises(ValueError, match="max_nodes"): draw_graph(sum_values([Value(1.0)] * 3 + [a * i for i in range(200)]))
+
+def _box_positions(fig):
+    "Each box's centre, by its label (the first word of its text)."
+    return {t.get_text().split()[0]: t.get_position() for t in fig.axes[0].texts if t.get_bbox_patch()}
+
+@pytest.mark.parametrize('build', ['chain_rule', 'outline'])
+def test_drawing_runs_no_arrow_behind_a_box_it_does_not_join(build):
+    if build == 'chain_rule':   # L = (a*b + c)*f: the arrow c -> d once ran behind e's box
+        a, b, c, f = (Value(v, label=k) for v, k in ((2.0, 'a'), (-3.0, 'b'), (10.0, 'c'), (-2.0, 'f')))
+        e = a * b; e.label = 'e'
+        d = e + c; d.label = 'd'
+        root = d * f; root.label = 'L'
+    else:
+        w1, x1, w2, x2 = (Value(v, label=k) for v, k in ((3.0, 'w1'), (0.5, 'x1'), (-2.0, 'w2'), (0.25, 'x2')))
+        y = w1 * x1 + w2 * x2; y.label = 'y'
+        root = y * Value(3.0, label='three'); root.label = 'z'
+        for n in topological_order(root): n.label = n.label or f"n{id(n)}"
+    pos = _box_positions(draw_graph(root))
+    nodes = topological_order(root)
+    assert len(pos) == len(nodes)
+    for n in nodes:
+        for p in n._parents:
+            (x0, y0), (x1_, y1) = pos[p.label], pos[n.label]
+            for m in nodes:
+                mx, my = pos[m.label]
+                if x0 < mx < x1_:   # a box between the two ends, horizontally: the arrow passes clear of it
+                    assert abs(y0 + (y1 - y0) * (mx - x0) / (x1_ - x0) - my) > 0.4, (p.label, n.label, m.label)

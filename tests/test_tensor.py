@@ -681,3 +681,13 @@ def test_tensor_nn_imports_no_private_names_and_versions_are_read_in_one_place()
     assert src.count(': _stale(') == inspect.getsource(tt._backward).count(': _stale(') == 2   # the version check, in one place
     rest = src.replace(inspect.getsource(tt._make), '').replace(inspect.getsource(tt._backward), '')
     assert rest.count('._vc[0]') == 3   # elsewhere: the `_version` property and the two in-place bumps
+
+def test_draw_graph_draws_a_tensor_graph_one_box_per_array():
+    from backprop_nb.autograd import draw_graph, topological_order
+    W = Tensor(np.ones((2, 3)), requires_grad=True); W.label = 'W'
+    loss = (linear(Tensor(np.ones((4, 3))), W).relu() - Tensor(np.zeros((4, 2)))).sum()
+    loss.backward()
+    boxes = [t.get_text() for t in draw_graph(loss).axes[0].texts if t.get_bbox_patch()]
+    assert len(boxes) == len(topological_order(loss)) == 7
+    assert sorted(b.split('\n')[0] for b in boxes) == ['(-)', '(linear)', '(relu)', '(sum)', 'W', 'constant', 'constant']
+    assert 'data 24\n' in next(b for b in boxes if b.startswith('(sum)')) + '\n'   # a 0-d array shows its number
