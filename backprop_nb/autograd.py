@@ -260,22 +260,25 @@ def topological_order(root):
 # %% ../nbs/01_autograd.ipynb #77e43a20
 class _Flags(threading.local):
     "The switches every operation of both engines reads: `grad_enabled` for this thread, `anomaly` for all."
-    def __init__(self): super().__setattr__('grad_enabled', True)
-    def __setattr__(self, name, value):
-        if name == 'anomaly': return _update(anomaly=bool(value))
-        if name == 'grad_enabled' and bool(value) != self.grad_enabled: _update(not_recording=-1 if value else 1)
-        super().__setattr__(name, bool(value) if name == 'grad_enabled' else value)
+    def __init__(self): super().__setattr__('_me', object())   # this thread's token in `_off`
+    grad_enabled = property(lambda self: self._me not in _off)
     anomaly = property(lambda self: _anomaly)
+    def __setattr__(self, name, value):
+        global _anomaly, _plain
+        if name not in ('grad_enabled', 'anomaly'): return super().__setattr__(name, value)
+        if not value or name == 'anomaly': _plain = False   # err on the safe side first
+        if name == 'anomaly': _anomaly = bool(value)
+        elif value: _off.discard(self._me)
+        else: _off.add(self._me)
+        _refresh()
 
-_anomaly, _not_recording, _plain = False, 0, True   # _plain: every thread records, nothing is checked
-_lock = threading.Lock()
+_anomaly, _off, _plain = False, set(), True   # _off: tokens of the threads inside no_grad()
 
-def _update(anomaly=None, not_recording=0):
-    global _anomaly, _not_recording, _plain
-    with _lock:
-        if anomaly is not None: _anomaly = anomaly
-        _not_recording += not_recording   # threads inside no_grad()
-        _plain = _not_recording == 0 and not _anomaly
+def _refresh():
+    "Set `_plain` (no thread in no_grad, no anomaly checks) from the switches, again if another thread moved them meanwhile."
+    global _plain
+    plain = _plain = not (_off or _anomaly)
+    while plain != (not (_off or _anomaly)): plain = _plain = not (_off or _anomaly)
 
 flags = _Flags()
 

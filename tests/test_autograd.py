@@ -383,3 +383,42 @@ def test_drawing_runs_no_arrow_behind_a_box_it_does_not_join(build):
                 mx, my = pos[m.label]
                 if x0 < mx < x1_:   # a box between the two ends, horizontally: the arrow passes clear of it
                     assert abs(y0 + (y1 - y0) * (mx - x0) / (x1_ - x0) - my) > 0.4, (p.label, n.label, m.label)
+
+def _interrupt_at_line(k, action):
+    "Run `action` with a KeyboardInterrupt raised at the k-th line it executes in autograd.py; return whether it was raised."
+    import backprop_nb.autograd as ag
+    count = [0]
+    def tracer(frame, event, arg):
+        if frame.f_code.co_filename != ag.__file__: return None
+        if event == 'line':
+            count[0] += 1
+            if count[0] == k: raise KeyboardInterrupt
+        return tracer
+    sys.settrace(tracer)
+    try: action()
+    except KeyboardInterrupt: return True
+    finally: sys.settrace(None)
+    return False
+
+def _no_grad_works_in_a_thread():
+    import threading
+    out = {}
+    def run():
+        with no_grad(): out['inside'] = (Value(1.0) * 2)._parents
+        out['after'] = (Value(1.0) * 2)._parents
+    t = threading.Thread(target=run, daemon=True); t.start(); t.join(5)
+    return not t.is_alive() and out.get('inside') == () and out.get('after') != ()
+
+@pytest.mark.parametrize('name, value', [('grad_enabled', False), ('grad_enabled', True), ('anomaly', True), ('anomaly', False)])
+def test_an_interrupt_anywhere_inside_a_switch_leaves_no_grad_working(name, value):   # prober: lock left held
+    import backprop_nb.autograd as ag
+    start = lambda: (setattr(flags, 'grad_enabled', not value) if name == 'grad_enabled' else setattr(flags, 'anomaly', not value))
+    k = 1
+    while True:
+        start()
+        raised = _interrupt_at_line(k, lambda: setattr(flags, name, value))
+        flags.grad_enabled, flags.anomaly = True, False   # the user's next switch
+        assert ag._plain and _no_grad_works_in_a_thread(), f"interrupt at line {k} of switching {name} to {value}"
+        if not raised: break
+        k += 1
+    assert k > 2   # the interrupt did land inside the switch
