@@ -139,6 +139,9 @@ def forward_pass(root):
     if not hasattr(root, '_parents'): raise TypeError(f"forward_pass(): root must be a node (a Value or a Tensor), got {type(root).__name__}")
     if not root._parents and root._forward is None and getattr(root, '_op', '') == 'no_grad':
         raise ValueError("forward_pass(): this node was computed under no_grad(), so no graph was recorded to replay")
+    if not root._parents and root._forward is None and getattr(root, '_op', ''):   # computed, yet not a leaf
+        raise ValueError(f"forward_pass(): this node was computed by '{root._op}' from inputs that need no gradient "
+                         "(requires_grad=False), so no graph was recorded to replay")
     for node in topological_order(root):
         if node._forward is not None: node._forward(node)
     return root.data

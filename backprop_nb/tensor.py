@@ -190,7 +190,11 @@ def _forward(out):
     params = out._ctx[:-1] if op.ctx else out._ctx
     y = op.forward(*[p.data for p in ps], *params)
     if op.ctx: y, saved = y; out._ctx = (*params, saved)
-    out.data = y if type(y) is _ndarray else np.asarray(y)
+    y = y if type(y) is _ndarray else np.asarray(y)
+    if y.shape != out.data.shape:   # its gradients would be spread over the old shapes
+        raise ValueError(f"forward_pass: '{op}' now gives shape {y.shape}, recorded {out.data.shape}: rebuild the graph for new shapes")
+    out.data = y
+    if op.reads_out: out._vc = [0]   # a fresh output: earlier in-place edits of the old one no longer matter
     if out._saved is not None: out._saved = tuple([p._version for p in ps[:len(out._saved)]])
 
 def _stale(out, t, saved):
@@ -363,8 +367,12 @@ def _spread(g, y, a, axes, keepdim, n=1):
 
 _sum_op = Op('sum', lambda a, axes, keepdim: a.sum(axis=axes, keepdims=keepdim),
              _spread, reads=0)     # each element counted once ...
-_mean_op = Op('mean', lambda a, axes, keepdim, n: a.mean(axis=axes, keepdims=keepdim),
-              _spread, reads=0)    # ... or 1/n times
+_mean_op = Op('mean', lambda a, axes, keepdim: a.mean(axis=axes, keepdims=keepdim),   # ... or 1/n times, n counted
+              lambda g, y, a, axes, keepdim: _spread(g, y, a, axes, keepdim, _count(a.shape, axes)), reads=0)  # from a's shape now
+
+def _count(shape, axes):
+    "How many numbers each mean over `axes` of an array of `shape` averages."
+    return int(np.prod([shape[i] for i in axes])) if axes is not None else int(np.prod(shape))
 
 def _amax_grad(g, y, a, axes, keepdim):   # only the winners moved the output; ties share the gradient
     kept = _kept_shape(a.shape, axes)
@@ -381,8 +389,7 @@ def _sum(self, dim=None, keepdim=False):
 def _mean(self, dim=None, keepdim=False):
     "Mean over `dim` (an int, a tuple, or None for every dimension)."
     axes = _axes(dim, self.data.ndim, 'mean')
-    n = int(np.prod([self.data.shape[i] for i in axes])) if axes is not None else self.data.size
-    return apply(_mean_op, (self,), axes, keepdim, n)
+    return apply(_mean_op, (self,), axes, keepdim)
 
 def _amax(self, dim=None, keepdim=False, op='amax'):
     "Largest value over `dim` (an int, a tuple, or None for all), as `torch.amax`: ties share the gradient."
@@ -561,9 +568,9 @@ def _as_tensors(tensors, op):
     return tensors
 
 # An op's forward receives the input arrays, then its parameters: here any number of arrays, then (dim, ends) or (dim,).
-def _cat_forward(*args):
-    *arrays, dim, ends = args
-    return np.concatenate(arrays, axis=dim)
+def _cat_forward(*args):   # ctx=True: it also gives the split points, so a replay refreshes them
+    *arrays, dim = args
+    return np.concatenate(arrays, axis=dim), np.cumsum([a.shape[dim] for a in arrays])
 
 def _stack_forward(*args):
     *arrays, dim = args
@@ -571,7 +578,7 @@ def _stack_forward(*args):
 
 # joint=True: one derivative gives every input's gradient at once, as a list
 _cat_op = Op('cat', _cat_forward,
-             lambda g, y, dim, ends: np.split(g, ends[:-1], axis=dim), reads=0, joint=True)   # the pieces back
+             lambda g, y, dim, ends: np.split(g, ends[:-1], axis=dim), reads=0, joint=True, ctx=True)   # the pieces back
 _stack_op = Op('stack', _stack_forward,
                lambda g, y, dim: [np.take(g, i, axis=dim) for i in range(g.shape[dim])], reads=0, joint=True)
 

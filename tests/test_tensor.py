@@ -691,3 +691,42 @@ def test_draw_graph_draws_a_tensor_graph_one_box_per_array():
     assert len(boxes) == len(topological_order(loss)) == 7
     assert sorted(b.split('\n')[0] for b in boxes) == ['(-)', '(linear)', '(relu)', '(sum)', 'W', 'constant', 'constant']
     assert 'data 24\n' in next(b for b in boxes if b.startswith('(sum)')) + '\n'   # a 0-d array shows its number
+
+def test_replay_after_a_leaf_changes_shape_uses_the_new_shape_or_refuses():   # prober: silently wrong gradients
+    x = Tensor(np.ones(2), requires_grad=True)
+    m = x.mean()
+    x.data = np.ones(4)
+    autograd.forward_pass(m); m.backward()
+    np.testing.assert_array_equal(x.grad, [0.25] * 4)            # was [.5 .5 .5 .5]: the count of the recording
+    a, b = Tensor(np.ones(2), requires_grad=True), Tensor(np.ones(3), requires_grad=True)
+    s = (cat([a, b]) * Tensor(np.arange(5.0))).sum()
+    a.data, b.data = np.ones(3), np.ones(2)
+    autograd.forward_pass(s); s.backward()
+    np.testing.assert_array_equal(a.grad, [0, 1, 2]); np.testing.assert_array_equal(b.grad, [3, 4])   # split at the new sizes
+    x = Tensor(np.ones(2), requires_grad=True)
+    y = (x * 2).sum()
+    x.data = np.ones(3)
+    with pytest.raises(ValueError, match=r"'\*' now gives shape \(3,\), recorded \(2,\): rebuild the graph"):
+        autograd.forward_pass(y)
+
+def test_forward_pass_refuses_a_graph_of_tensors_that_need_no_gradient():   # prober item 7: it returned the stale value
+    a = Tensor([1.0, 2.0])
+    y = (a * 2).sum()
+    a.data = np.array([5.0, 5.0])
+    with pytest.raises(ValueError, match="'sum' from inputs that need no gradient"):
+        autograd.forward_pass(y)
+    assert autograd.forward_pass(a) is a.data                     # a leaf is still its own replay
+
+@pytest.mark.parametrize('op', [lambda t: t.exp(), lambda t: t.tanh(), lambda t: t.sigmoid(), lambda t: softmax(t, -1)])
+def test_replay_makes_an_output_edited_in_place_current_again(op):   # prober item 7
+    x = Tensor([0.5, -1.0, 2.0], requires_grad=True)
+    y = op(x)
+    with no_grad(): y += 1                                         # the backward of y reads y: now stale ...
+    loss = (y * Tensor([1.0, 2.0, 3.0])).sum()
+    with pytest.raises(RuntimeError, match="modified in place"): loss.backward()
+    x.grad = None
+    autograd.forward_pass(loss)                                    # ... until the replay recomputes it
+    loss.backward()
+    fresh = Tensor([0.5, -1.0, 2.0], requires_grad=True)
+    (op(fresh) * Tensor([1.0, 2.0, 3.0])).sum().backward()
+    np.testing.assert_allclose(x.grad, fresh.grad, rtol=1e-12, atol=0)   # the gradient of the graph as rebuilt
