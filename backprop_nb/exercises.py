@@ -18,15 +18,24 @@ def _array(x):
     if hasattr(x, 'data') and not isinstance(x, np.ndarray): x = x.data
     return np.asarray(x, dtype=float)
 
+_FAILS = (Exception, SystemExit, GeneratorExit)   # what an answer may raise that is its failure (Ctrl-C is not)
+
 def _plain(x, width=60):
     "`x` as a learner would write it: numpy scalars as plain numbers, lists of them as plain lists (no `np.float64(...)`)."
-    if isinstance(x, (list, tuple)):
-        s = ', '.join(_plain(e, width) for e in x)
-        s = f"[{s}]" if isinstance(x, list) else f"({s}{',' if len(x) == 1 else ''})"
-    elif isinstance(x, np.generic): s = repr(x.item())
-    elif isinstance(x, np.ndarray): s = _fmt(x)
-    else: s = repr(x)
+    try:
+        if isinstance(x, (list, tuple)):
+            s = ', '.join(_plain(e, width) for e in x)
+            s = f"[{s}]" if isinstance(x, list) else f"({s}{',' if len(x) == 1 else ''})"
+        elif isinstance(x, np.generic): s = repr(x.item())
+        elif isinstance(x, np.ndarray): s = _fmt(x)
+        else: s = str(repr(x))
+    except _FAILS as e: s = f"<a {type(x).__name__} whose repr raised {type(e).__name__}>"   # the verdict must still be printed
     return s if len(s) <= width else s[:width - 3] + '...'
+
+def _message(e):
+    "str(e), or a note when even that raises."
+    try: return str(e)
+    except _FAILS: return "(its message could not be shown)"
 
 def _fmt(x):
     "A number or a short one-line array."
@@ -88,8 +97,8 @@ def _raised(e, answer):
     frames = traceback.extract_tb(e.__traceback__)
     mine = getattr(getattr(answer, '__code__', None), 'co_filename', None)
     f = next((f for f in reversed(frames) if f.filename == mine), None)
-    if f is None: return f"calling your answer raised {type(e).__name__}: {e}\n  (are its parameters the ones asked for?)"
-    return f"your code raised {type(e).__name__}: {e}\n  at line {f.lineno}: {(f.line or '').strip()}"
+    if f is None: return f"calling your answer raised {type(e).__name__}: {_message(e)}\n  (are its parameters the ones asked for?)"
+    return f"your code raised {type(e).__name__}: {_message(e)}\n  at line {f.lineno}: {(f.line or '').strip()}"
 
 def _describe(case):
     return ', '.join(f"{k}={_plain(v)}" for k, v in case.items())
@@ -119,15 +128,16 @@ class Exercise:
         "None when `answer` is right; otherwise the verdict (a string)."
         if answer is None or answer is ... or (isinstance(answer, tuple) and any(a is ... for a in answer)):
             return "no answer yet: replace the `...` with your answer"
-        if not self.is_value and not callable(answer): return f"expected a function, got {type(answer).__name__} {answer!r:.40}"
+        if not self.is_value and not callable(answer): return f"expected a function, got {type(answer).__name__} {_plain(answer, 40)}"
         cases = self.cases()
         for i, case in enumerate(cases):
-            want = self.expected(case) if self.expected else self.run(self.solution, case)
+            try: want = self.expected(case) if self.expected else self.run(self.solution, case)
+            except _FAILS as e: return f"the exercise could not compute its own answer ({type(e).__name__}: {_message(e)}): please report it"
             try:
                 with np.errstate(all='ignore'): got = self.run(answer, copy.deepcopy(case))   # your code may change its inputs
-            except Exception as e: return _raised(e, answer) + (f"\n  on the input {_describe(case)}" if case else '')
+            except _FAILS as e: return _raised(e, answer) + (f"\n  on the input {_describe(case)}" if case else '')
             try: wrong = self.judge(want, got, case)
-            except Exception as e: wrong = f"could not read your answer {_plain(got)} ({type(e).__name__}: {e})"
+            except _FAILS as e: wrong = f"could not read your answer {_plain(got)} ({type(e).__name__}: {_message(e)})"
             if wrong:
                 where = f"wrong on the input {_describe(case)}\n  (case {i + 1} of {len(cases)}, smallest first)\n  " if case else ''
                 return where + wrong + (f"\n  usual mistakes here: {self.hint}" if self.hint else '')
@@ -532,7 +542,7 @@ def _run_train(answer, c):
     from backprop_nb import nn
     model, rng = nn.MLP(1, [8, 1]), random.Random(c['seed'])
     for p in model.parameters(): p.data = rng.uniform(-1, 1)     # the same start for your loop and the library's
-    if answer is not None: return answer(model, _XS, _YS, c['steps'], c['lr'])
+    if answer is not None: return answer(model, copy.deepcopy(_XS), list(_YS), c['steps'], c['lr'])   # copies: yours to change
     from backprop_nb.losses import sum_squared_error
     from backprop_nb.optim import SGD
     opt, losses = SGD(model.parameters(), lr=c['lr']), []

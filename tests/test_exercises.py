@@ -421,3 +421,31 @@ def test_the_student_copy_runs_all_and_then_its_checks_work(student, fname):
     _, run = _run(path, cells + [probe])
     out = _printed(run.cells[-1])
     assert out.startswith(f'True {len(EXERCISES)}') and '# slope:' in out, out
+
+def test_an_answer_that_changes_the_data_does_not_break_the_exercise(capsys):   # prober: it cleared _XS/_YS
+    assert not EXERCISES['train'].check(lambda m, xs, ys, s, lr: ys.clear() or xs.clear(), quiet=True)
+    assert not EXERCISES['train'].check(lambda m, xs, ys, s, lr: xs[0].append(5.0), quiet=True)
+    assert EXERCISES['train'].check(EXERCISES['train'].solution)   # the exercise still works for the session
+    assert '✓ train' in capsys.readouterr().out
+
+class _Unshowable:
+    def __repr__(self): raise RuntimeError("no repr")
+
+class _BadMessage(Exception):
+    def __str__(self): raise RuntimeError("no str")
+
+def _raise(e):
+    def answer(*args, **kwargs): raise e
+    return answer
+
+@pytest.mark.parametrize('answer, said', [
+    (lambda *a, **k: _Unshowable(), 'whose repr raised RuntimeError'),
+    (_raise(_BadMessage()), '_BadMessage: (its message could not be shown)'),
+    (_raise(SystemExit(3)), 'SystemExit: 3'),
+    (_raise(GeneratorExit()), 'GeneratorExit'),
+    (lambda *a, **k: [_Unshowable()], 'whose repr raised')])
+def test_check_never_raises_on_answers_that_cannot_be_shown_or_exit(capsys, answer, said):   # prober
+    for name in ('neuron', 'train'):
+        assert EXERCISES[name].check(answer) is False
+        assert said in capsys.readouterr().out
+    assert EXERCISES['slope'].check(_Unshowable()) is False
