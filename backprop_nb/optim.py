@@ -219,13 +219,17 @@ def load_state_dict(self, state_dict):
     if list(group.get('params', ())) != list(range(n)): raise ValueError(f"{name}.load_state_dict: the state is for {len(group.get('params', ()))} parameters, this optimizer has {n}")
     settings = {k: v for k, v in group.items() if k != 'params'}
     if settings.keys() != self._settings().keys(): raise ValueError(f"{name}.load_state_dict: settings {sorted(settings)} do not match {sorted(self._settings())}")
+    try: checked = type(self)(self.params, **settings)   # the values, by the constructor's own rules
+    except (TypeError, ValueError) as e: raise type(e)(f"{name}.load_state_dict: {e}") from None
+    if not isinstance(state, dict) or not all(isinstance(s, dict) for s in state.values()):
+        raise TypeError(f"{name}.load_state_dict: 'state' must map parameter numbers to dicts of buffers, got {state!r:.60}")
     bad = [i for i in state if isinstance(i, bool) or not isinstance(i, int) or not 0 <= i < n]
     if bad: raise ValueError(f"{name}.load_state_dict: no parameter {bad[0]!r} (this optimizer has {n})")
-    steps = {s.get('step', 0) for s in state.values()} or {0}
+    steps = {check_int(f'{name}.load_state_dict', 'step', s.get('step', 0), low=0) for s in state.values()} or {0}
     if len(steps) > 1: raise ValueError(f"{name}.load_state_dict: the parameters have different step counts {sorted(steps)}")
     new = {k: [self._loaded(i, k, state[i].get(k)) if i in state else None for i in range(n)] for k in self._buffers}
     for k, attr in self._buffers.items(): setattr(self, attr, new[k])   # checked: now change
-    for k, v in settings.items(): setattr(self, k, tuple(v) if isinstance(v, list) else v)
+    for k in settings: setattr(self, k, getattr(checked, k))
     self.steps = int(steps.pop())
 
 Optimizer.state_dict, Optimizer._loaded, Optimizer.load_state_dict = state_dict, _loaded, load_state_dict

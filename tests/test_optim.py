@@ -263,3 +263,32 @@ def test_load_state_dict_refuses_and_changes_nothing():
     with pytest.raises(TypeError, match='param_groups'): o.load_state_dict([1, 2])
     with pytest.raises(ValueError, match='settings'): SGD(ps).load_state_dict(before)
     assert o.steps == 2 and o.state_dict()['state'][0]['exp_avg'] is before['state'][0]['exp_avg']
+
+@pytest.mark.parametrize('make, change, error, said', [
+    (lambda ps: Adam(ps, lr=0.1), {'lr': -1.0}, ValueError, 'lr must be'),
+    (lambda ps: Adam(ps, lr=0.1), {'lr': float('nan')}, ValueError, 'lr must be'),
+    (lambda ps: Adam(ps, lr=0.1), {'lr': 'abc'}, TypeError, 'lr must be a number'),
+    (lambda ps: Adam(ps, lr=0.1), {'lr': None}, TypeError, 'lr must be a number'),
+    (lambda ps: Adam(ps, lr=0.1), {'betas': (2, 3)}, ValueError, r'betas\[0\]'),
+    (lambda ps: Adam(ps, lr=0.1), {'eps': -1e-8}, ValueError, 'eps'),
+    (lambda ps: SGD(ps, lr=0.1, momentum=0.9), {'momentum': -3}, ValueError, 'momentum'),
+    (lambda ps: SGD(ps, lr=0.1, momentum=0.9), {'weight_decay': float('inf')}, ValueError, 'weight_decay')])
+def test_load_state_dict_refuses_bad_settings_and_changes_nothing(make, change, error, said):   # prober
+    ps = [ArrayParam([0.5, -1.0])]
+    o = make(ps); _steps(o, ps, 1.0, 2)
+    before, settings = o.state_dict(), dict(o._settings())
+    bad = {'state': before['state'], 'param_groups': [{**before['param_groups'][0], **change}]}
+    with pytest.raises(error, match=f'load_state_dict.*{said}'): o.load_state_dict(bad)
+    assert o._settings() == settings and o.steps == 2
+
+@pytest.mark.parametrize('state, error, said', [
+    ({0: {'step': -5}}, ValueError, 'step must be at least 0'),
+    ({0: {'step': 1.5}}, TypeError, 'step must be an integer'),
+    ({0: 5}, TypeError, "'state' must map parameter numbers to dicts"),
+    ([1, 2], TypeError, "'state' must map")])
+def test_load_state_dict_refuses_bad_steps_and_buffers(state, error, said):   # prober: accepted, or crashed later
+    ps = [ArrayParam([0.5, -1.0])]
+    o = SGD(ps, lr=0.1, momentum=0.9); _steps(o, ps, 1.0, 2)
+    before = o.state_dict()
+    with pytest.raises(error, match=said): o.load_state_dict({'state': state, 'param_groups': before['param_groups']})
+    assert o.steps == 2 and o.state_dict()['state'][0]['momentum_buffer'] is before['state'][0]['momentum_buffer']
