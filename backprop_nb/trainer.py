@@ -91,6 +91,8 @@ class Trainer:
             raise TypeError("Trainer: valid must be a pair (X_valid, y_valid) or None")
         self.model, self.loss_fn, self.opt, self.train_dl, self.valid = model, loss_fn, opt, train_dl, valid
         self.metrics = {'acc': accuracy} if metrics is None else dict(metrics)
+        taken = [k for k in ('n', 'loss') if k in self.metrics]   # the trainer's own columns beside the metrics
+        if taken: raise ValueError(f"Trainer: metric name {taken[0]!r} is reserved (the trainer logs its own {taken[0]!r}); choose another name")
         self.callbacks = list(callbacks)
         self.history = History()
         self.step, self.epoch, self.epochs, self.loss = 0, 0, 0, None

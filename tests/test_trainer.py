@@ -543,3 +543,9 @@ def test_to_numpy_and_accuracy_read_tensor_predictions():
     np.testing.assert_array_equal(to_numpy(Tensor([[1.0, 3.0]])), np.array([[1.0, 3.0]]))
     assert accuracy(Tensor([[0.3], [-1.0], [2.0]]), [1, 0, 0]) == 2 / 3           # (n, 1) logits of a tensor network
     assert accuracy(Tensor([[0.1, 0.5, -1.0], [2.0, 0.0, 0.0]]), [1, 2]) == 0.5   # (n, k): the argmax
+
+@pytest.mark.parametrize('name', ['n', 'loss'])
+def test_metric_names_of_the_trainers_own_columns_are_refused(name):   # prober: metrics={'n': f} corrupted train_loss
+    random.seed(0); model = MLP(2, [4, 1])
+    with pytest.raises(ValueError, match=f"metric name '{name}' is reserved"):
+        Trainer(model, hinge_loss, SGD(model.parameters(), lr=0.1), DataLoader(XT, YT, 16, seed=0), metrics={name: accuracy})
