@@ -345,9 +345,9 @@ Trainer._run_epoch = _run_epoch
 
 # %% ../nbs/06_trainer.ipynb #6ccb5724
 def _hooks(callbacks):
-    "Each per-step hook's bound methods, leaving out the base class's empty ones."
-    return {h: [getattr(cb, h) for cb in callbacks if getattr(type(cb), h, None) is not getattr(Callback, h)]
-            for h in ('on_step_start', 'on_step_end')}
+    "Each per-step hook of the callbacks (a method, or a function set on the instance), leaving out the base class's empty ones."
+    hooks = {h: [getattr(cb, h) for cb in callbacks] for h in ('on_step_start', 'on_step_end')}
+    return {h: [f for f in fs if getattr(f, '__func__', None) is not getattr(Callback, h)] for h, fs in hooks.items()}
 
 def fit(self, epochs):
     "Train for `epochs` more epochs (or until stopped); returns the `History`."

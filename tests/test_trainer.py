@@ -549,3 +549,15 @@ def test_metric_names_of_the_trainers_own_columns_are_refused(name):   # prober:
     random.seed(0); model = MLP(2, [4, 1])
     with pytest.raises(ValueError, match=f"metric name '{name}' is reserved"):
         Trainer(model, hinge_loss, SGD(model.parameters(), lr=0.1), DataLoader(XT, YT, 16, seed=0), metrics={name: accuracy})
+
+def test_step_hooks_set_on_a_callback_instance_are_called():   # prober: _hooks looked only at type(cb)
+    cb, seen = Callback(), []
+    cb.on_step_start = lambda t: seen.append(('start', t.step))
+    cb.on_step_end = lambda t: seen.append(('end', t.step))
+    make([cb, Snapshots()]).fit(1)
+    assert seen == [(w, k) for k in range(3) for w in ('start', 'end')]   # 45 samples: 3 batches of 16
+
+def test_the_base_classes_empty_step_hooks_are_skipped():   # the speed idea of _hooks, kept
+    from backprop_nb.trainer import _hooks
+    assert _hooks([Callback(), EarlyStopping()]) == {'on_step_start': [], 'on_step_end': []}
+    assert len(_hooks([Snapshots()])['on_step_start']) == 1
