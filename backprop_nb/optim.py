@@ -229,16 +229,3 @@ def load_state_dict(self, state_dict):
     self.steps = int(steps.pop())
 
 Optimizer.state_dict, Optimizer._loaded, Optimizer.load_state_dict = state_dict, _loaded, load_state_dict
-
-# %% ../nbs/04_gradient_descent.ipynb #5e2b7c42
-def _snapshot(self):
-    "What `state_dict()` holds, cheaply, for `_restore`: the step count, the settings, and the lists of buffers copied but not the buffers (a step replaces them, never writes into them)."
-    return self.steps, [getattr(self, k) for k in self._settings_names], [getattr(self, a)[:] for a in self._buffers.values()]
-
-def _restore(self, snapshot):
-    "Put back the state taken by `_snapshot` (the snapshot stays valid: its lists are copied again)."
-    self.steps, settings, buffers = snapshot
-    for k, v in zip(self._settings_names, settings): setattr(self, k, v)
-    for a, b in zip(self._buffers.values(), buffers): setattr(self, a, b[:])
-
-Optimizer._snapshot, Optimizer._restore = _snapshot, _restore

@@ -249,25 +249,23 @@ class _Saved:
         self.arrays = [(p, np.array(p.data, copy=True), np.zeros(p.data.size, p.data.dtype))
                        for p in self.params if isinstance(p.data, np.ndarray)]
         self.scalars = [p for p in self.params if not isinstance(p.data, np.ndarray)]
-        self._take, self._put = ((opt._snapshot, opt._restore) if hasattr(opt, '_snapshot') else   # ours: references, no dicts
-                                 (opt.state_dict, opt.load_state_dict) if hasattr(opt, 'load_state_dict') else (None, None))
+        self._opt_state = getattr(opt, 'state_dict', None) if hasattr(opt, 'load_state_dict') else None
         self.save()
 
     def save(self):
-        for p, buf, _ in self.arrays: buf[...] = p.data   # np.copyto(buf, p.data), with less overhead per call
+        for p, buf, _ in self.arrays: np.copyto(buf, p.data)
         self.values = [p.data for p in self.scalars]
-        self.opt_state = self._take() if self._take else None
+        self.opt_state = self._opt_state() if self._opt_state else None
 
     def restore(self):
         for p, buf, _ in self.arrays: np.copyto(p.data, buf)
         for p, v in zip(self.scalars, self.values): p.data = v
-        if self.opt_state is not None: self._put(self.opt_state)
+        if self.opt_state is not None: self.opt.load_state_dict(self.opt_state)
 
     def update_finite(self):
         "Every parameter finite after the update? (A sum of floats overflows only near 1e308: then look at each.)"
-        vdot = np.vdot
         for p, _, zeros in self.arrays:
-            if vdot(p.data, zeros) != 0: return False   # _finite(p.data, zeros), without the call
+            if not _finite(p.data, zeros): return False
         return not self.scalars or math.isfinite(sum(p.data for p in self.scalars)) or all(math.isfinite(p.data) for p in self.scalars)
 
     def what_is_not_finite(self, k):
