@@ -157,32 +157,27 @@ def _backward(out):
         for p, v in zip(ps, saved):
             if p._vc[0] != v: _stale(out, p, v)   # the version check, in one place
     if op.reads_out and out._vc[0]: _stale(out, out, 0)
-    y, ctx, n = out.data, out._ctx, len(ps)
+    y, ctx, n, fresh = out.data, out._ctx, len(ps), op.fresh
+    # accumulate: an interior node's first gradient is taken as it is (as _accumulate does, without the call)
     if op.joint:                       # one derivative gives every input's gradient (cat, stack: free slices)
         for p, gp in zip(ps, op.grads[0](g, y, *ctx)):
             if p.requires_grad: p._accumulate(gp)
         return
     if n == 1:                         # one input, which requires grad (else nothing was recorded)
         a = ps[0]
-        a._accumulate(op.grads[0](g, y, a.data, *ctx), op.fresh)
+        ga = op.grads[0](g, y, a.data, *ctx)
+        if a.grad is None and a._parents: a.grad = ga
+        else: a._accumulate(ga, fresh)
         return
-    if n == 2:                         # two inputs, written out: the commonest case after one
-        (a, b), da, db, fresh = ps, op.grads[0], op.grads[1], op.fresh
-        ad, bd = a.data, b.data
-        if a.requires_grad:
-            ga = da(g, y, ad, bd, *ctx)
-            a._accumulate(_unbroadcast(ga, ad.shape) if op.broadcasts else ga, fresh)
-        if b.requires_grad:
-            gb = db(g, y, ad, bd, *ctx)
-            b._accumulate(_unbroadcast(gb, bd.shape) if op.broadcasts else gb, fresh)
-        return
-    args = (g, y, ps[0].data, ps[1].data, ps[2].data, *ctx) if n == 3 else (g, y, *[p.data for p in ps], *ctx)
-    unbroadcast, fresh = op.broadcasts, op.fresh
+    args = ((g, y, ps[0].data, ps[1].data, *ctx) if n == 2 else (g, y, ps[0].data, ps[1].data, ps[2].data, *ctx) if n == 3
+            else (g, y, *[p.data for p in ps], *ctx))
+    unbroadcast = op.broadcasts
     for p, d in zip(ps, op.grads):
         if p.requires_grad:            # skip the inputs that need no gradient
             gp = d(*args)
-            if unbroadcast: gp = _unbroadcast(gp, p.data.shape)
-            p._accumulate(gp, fresh)
+            if unbroadcast and gp.shape != p.data.shape: gp = _unbroadcast(gp, p.data.shape)
+            if p.grad is None and (p._parents or fresh and gp.dtype == p.data.dtype): p.grad = gp
+            else: p._accumulate(gp, fresh)
 
 def _forward(out):
     "Recompute `out.data`, and what its derivatives read, from the parents' current data: the op's forward, replayed."
@@ -313,8 +308,11 @@ _tanh = Op('tanh', np.tanh,
            lambda g, y, a: g * (1 - y * y), reads=0, reads_out=True)      # tanh' = 1 - tanh²
 _sigm = Op('sigmoid', _sigmoid,
            lambda g, y, a: g * (y * (1 - y)), reads=0, reads_out=True)    # σ' = σ(1 - σ)
-_relu = Op('relu', lambda a: np.maximum(a, 0.0),                          # 0.0 keeps the dtype; converts quicker than 0
-           lambda g, y, a: _select(y > 0, g), reads=0, reads_out=True)   # select, don't multiply: inf·0 would be nan
+def _relu_grad(g, y, a):          # 1 where the output is positive, else 0: selected, not multiplied (inf·0 would be nan)
+    r = g * (y > 0)               # _select(y > 0, g), inline: it runs once per layer and step
+    return r if math.isfinite(np.vdot(r, r)) else np.where(y > 0, g, 0)
+_relu = Op('relu', functools.partial(np.maximum, 0.0),   # max(0.0, a): a float 0.0 keeps the dtype, converts quicker than 0
+           _relu_grad, reads=0, reads_out=True)
 
 def _clip_grad(g, y, a, lo, hi):  # 1 inside [lo, hi] (ends included, as torch), 0 outside: selected
     inside = (a >= lo) if lo is not None else np.ones(a.shape, dtype=bool)
