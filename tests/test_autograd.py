@@ -30,16 +30,17 @@ BINARY = {
     'vpow': lambda a, b: (a * a + 0.5) ** b.tanh(),  # Value exponent
 }
 
-def exprs(n_vars):
+def exprs(n_vars, binary=None):
+    "Random expression trees over `n_vars` inputs, with the unary ops and the binary ops of `binary` (default BINARY)."
     leaf = st.integers(0, n_vars - 1)
     return st.recursive(leaf, lambda kids: st.one_of(
         st.tuples(st.sampled_from(sorted(UNARY)), kids),
-        st.tuples(st.sampled_from(sorted(BINARY)), kids, kids)), max_leaves=8)
+        st.tuples(st.sampled_from(sorted(binary or BINARY)), kids, kids)), max_leaves=8)
 
-def evaluate(tree, xs):
+def evaluate(tree, xs, binary=None):
     if isinstance(tree, int): return xs[tree]
-    if len(tree) == 2: return UNARY[tree[0]](evaluate(tree[1], xs))
-    return BINARY[tree[0]](evaluate(tree[1], xs), evaluate(tree[2], xs))
+    if len(tree) == 2: return UNARY[tree[0]](evaluate(tree[1], xs, binary))
+    return (binary or BINARY)[tree[0]](evaluate(tree[1], xs, binary), evaluate(tree[2], xs, binary))
 
 floats = st.floats(-2.0, 2.0, allow_nan=False)
 
@@ -75,26 +76,15 @@ REPLAY_BINARY = {**BINARY,
                  'sum': lambda a, b: sum_values([a, b, 1.5, a], 0.25),
                  'cpow': lambda a, b: (a * a + 0.5) ** -1.5 + b ** 2}
 
-def replay_exprs(n_vars):
-    leaf = st.integers(0, n_vars - 1)
-    return st.recursive(leaf, lambda kids: st.one_of(
-        st.tuples(st.sampled_from(sorted(UNARY)), kids),
-        st.tuples(st.sampled_from(sorted(REPLAY_BINARY)), kids, kids)), max_leaves=8)
-
-def replay_evaluate(tree, xs):
-    if isinstance(tree, int): return xs[tree]
-    if len(tree) == 2: return UNARY[tree[0]](replay_evaluate(tree[1], xs))
-    return REPLAY_BINARY[tree[0]](replay_evaluate(tree[1], xs), replay_evaluate(tree[2], xs))
-
 @settings(max_examples=150, deadline=None)
-@given(tree=replay_exprs(3), before=st.tuples(floats, floats, floats), after=st.tuples(floats, floats, floats))
+@given(tree=exprs(3, REPLAY_BINARY), before=st.tuples(floats, floats, floats), after=st.tuples(floats, floats, floats))
 def test_forward_pass_replay_equals_rebuilding(tree, before, after):
     xs = [Value(v) for v in before]
-    out = replay_evaluate(tree, xs) + 0.0          # + 0.0: a bare leaf becomes a node
+    out = evaluate(tree, xs, REPLAY_BINARY) + 0.0          # + 0.0: a bare leaf becomes a node
     for x, v in zip(xs, after): x.data = v
     replayed = forward_pass(out)
     fresh_xs = [Value(v) for v in after]
-    fresh = replay_evaluate(tree, fresh_xs) + 0.0
+    fresh = evaluate(tree, fresh_xs, REPLAY_BINARY) + 0.0
     assert replayed == pytest.approx(fresh.data, rel=1e-12, abs=1e-12)
     for a, b in zip(topological_order(out), topological_order(fresh)):   # every interior node too
         assert a.data == pytest.approx(b.data, rel=1e-12, abs=1e-12)
