@@ -271,8 +271,8 @@ def test_every_exercise_sits_once_in_a_chapter_with_its_stub_and_import():
             where[name] = fname
             stub = ''.join(nb['cells'][i - 1]['source'])
             assert '...' in stub and re.search(rf'^(def {answer}\(|{answer} = )', stub, re.M), (fname, name)
-            if fname != '13_exercises.ipynb': assert answer == f'my_{name}', (fname, name, answer)
-        if checks and fname != '13_exercises.ipynb':
+            if fname != '16_exercises.ipynb': assert answer == f'my_{name}', (fname, name, answer)
+        if checks and fname != '16_exercises.ipynb':
             imports = [j for j, c in enumerate(nb['cells']) if _IMPORT in ''.join(c['source'])]
             assert len(imports) == 1 and imports[0] < checks[0][0], fname
     assert sorted(where) == sorted(EXERCISES)
@@ -285,11 +285,11 @@ def student(tmp_path_factory):
 
 def test_make_student_removes_solution_cells_and_keeps_stubs(student):
     dest, removed = student
-    assert removed['13_exercises.ipynb'] >= len(EXERCISES)
+    assert removed['16_exercises.ipynb'] >= len(EXERCISES)
     assert sorted(p.name for p in dest.glob('*.ipynb')) == sorted(p.name for p in (ROOT / 'nbs').glob('*.ipynb'))
     ours, theirs = _notebooks(ROOT / 'nbs'), _notebooks(dest)
     assert not any(is_solution(c) for nb in theirs.values() for c in nb['cells'])
-    book = ''.join(''.join(c['source']) for c in theirs['13_exercises.ipynb']['cells'])
+    book = ''.join(''.join(c['source']) for c in theirs['16_exercises.ipynb']['cells'])
     assert 'a.grad += b.data * out.grad' not in book and 'chain_rule = (6.0' not in book
     for fname, nb in theirs.items():      # the chapters keep every exercise cell: stub, check, import
         assert [(n, a) for _, n, a in _check_cells(nb)] == [(n, a) for _, n, a in _check_cells(ours[fname])], fname
@@ -304,7 +304,7 @@ def test_is_solution_reads_directives_and_tags():
 
 def test_make_student_keeps_a_learners_work_and_refuses_the_sources(tmp_path):
     make_student(tmp_path)
-    mine = tmp_path / '13_exercises.ipynb'
+    mine = tmp_path / '16_exercises.ipynb'
     mine.write_text('{"my": "work"}')
     make_student(tmp_path)
     assert mine.read_text() == '{"my": "work"}'
@@ -409,7 +409,7 @@ def test_verdicts_show_plain_numbers_not_numpy_reprs(capsys):
         ok, out = verdict(capsys, name, lambda w, x, b: 123.0) if name == 'neuron' else verdict(capsys, name, lambda W, x, b: [1.0])
         assert not ok and 'np.float64' not in out and 'np.int64' not in out, out
 
-@pytest.mark.parametrize('fname', ['13_exercises.ipynb', '03_loss.ipynb'])
+@pytest.mark.parametrize('fname', ['16_exercises.ipynb', '03_loss.ipynb'])
 def test_the_student_copy_runs_all_and_then_its_checks_work(student, fname):
     """Run All on the learner's copy (no solution cells), then check an exercise and show a solution in the same
     kernel: the book is the installed package's, never an empty registry left behind by the removed cells."""
