@@ -251,7 +251,7 @@ def _new_file(folder, base, sd, mode):
 
 def save_npz(module, path):
     "Write `module.state_dict()` to `path` as an .npz file: complete and synced before it replaces the old file."
-    sd, path = module.state_dict(), os.fspath(path)
+    sd, path = module.state_dict(), os.fsdecode(path)   # str, bytes or PathLike: one spelling from here on
     real, old = _save_target(path)
     folder = os.path.dirname(real)
     tmp = None
@@ -320,7 +320,7 @@ def _check_values(name, a, want):
 # %% ../nbs/02_neuron_layer_network.ipynb #64fb3510
 def load_npz(module, path):
     "Load parameters saved by `save_npz` into `module`, checking headers before reading and values before loading."
-    path = os.fspath(path)
+    path = os.fsdecode(path)
     model_sd = module.state_dict()
     with _open_for_reading(path) as raw:
         if raw.read(6) == b'\x93NUMPY': raise ValueError(f"load_npz: cannot read {path}: it holds a single array (.npy), not a state dict")

@@ -141,6 +141,7 @@ def _float_targets(target, shape, dtype, fn):
 
 def _check_input(x, fn):
     if not isinstance(x, Tensor): raise TypeError(f"{fn}: expected a Tensor of predictions, got {type(x).__name__}")
+    if x.data.size == 0: raise ValueError(f"{fn}: no predictions (an empty batch, shape {x.shape})")
 
 def _loss_grad(g, y, x, *params_and_grad):
     "Every loss's derivative: the per-element gradient, computed by the forward pass (saved last), times g."

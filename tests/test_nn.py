@@ -470,3 +470,11 @@ def test_plots_ask_the_model_for_its_arrays():
     np.testing.assert_allclose(plots.predict_grid(OnlyArrays(), pts), h[:, 0])
     src = inspect.getsource(plots)
     assert 'neurons' not in src and 'isinstance(model' not in src
+
+def test_save_and_load_take_a_bytes_path(tmp_path):
+    model = MLP(2, [3, 1]); f = tmp_path / 'w.npz'
+    assert save_npz(model, bytes(f)) == str(f)
+    before = [p.data for p in model.parameters()]
+    for p in model.parameters(): p.data = 0.0
+    load_npz(model, bytes(f))
+    assert [p.data for p in model.parameters()] == before

@@ -252,6 +252,14 @@ def test_tensor_path_reduction_sum():
         np.testing.assert_allclose(out.item(), s, rtol=1e-12)
         np.testing.assert_allclose(g, sg, rtol=1e-12, atol=1e-15)
 
+@pytest.mark.parametrize('loss,t', [(mse_loss, np.zeros((0, 1))), (binary_cross_entropy_with_logits, np.zeros((0, 1))),
+                                    (cross_entropy, np.zeros(0, int)), (hinge_loss, np.zeros(0, int))])
+@pytest.mark.parametrize('reduction', ['mean', 'sum'])
+def test_tensor_losses_refuse_an_empty_batch_like_the_scalar_ones(loss, t, reduction):
+    x = Tensor(np.zeros((0, 1)), requires_grad=True)
+    with pytest.raises(ValueError, match='empty batch'): loss(x, t, reduction=reduction)
+    with pytest.raises(ValueError, match='empty batch'): getattr(losses, loss.__name__)([], [], reduction=reduction)
+
 def test_tensor_hinge_matches_torch_and_gradcheck():
     r = np.random.default_rng(0)
     s, y = r.standard_normal(8), r.choice([-1.0, 1.0], 8)
