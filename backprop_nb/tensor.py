@@ -332,7 +332,8 @@ def _clip(self, min=None, max=None):
     if min is None and max is None: raise ValueError("clip: give at least one of min and max")
     for name, v in (('min', min), ('max', max)):
         if v is not None and not isinstance(v, (int, float, np.number)): raise TypeError(f"clip: {name} must be a number, got {type(v).__name__}")
-    return apply(_clip_op, (self,), min, max)
+    # a bound is a plain Python number: numpy then keeps the tensor's dtype (an np.float64 bound would promote float32)
+    return apply(_clip_op, (self,), *(None if v is None else v.item() if isinstance(v, np.number) else v for v in (min, max)))
 
 Tensor.exp, Tensor.log, Tensor.tanh = _unary(_exp), _unary(_log), _unary(_tanh)
 Tensor.sigmoid, Tensor.relu = _unary(_sigm), _unary(_relu)
@@ -538,6 +539,7 @@ def _index(idx):
         if isinstance(p, Tensor): p = p.data
         if isinstance(p, (list, _ndarray)):
             p, advanced = np.asarray(p), True
+            if p.size == 0: p = p.astype(np.intp)   # [] is an empty float array to numpy; as an index it selects nothing
             if p.dtype.kind not in 'iub': raise IndexError(f"indexing: index arrays must hold integers or booleans, got dtype {p.dtype}")
         out.append(p)
     return tuple(out), advanced

@@ -217,6 +217,22 @@ def test_boolean_mask_and_tensor_index():
     idx = Tensor(np.array([2, 2, 0]), dtype=np.int64)
     compare(lambda t: t[idx], lambda t: t[torch.tensor([2, 2, 0])], a)
 
+def test_an_empty_index_list_selects_nothing_like_torch():
+    x = Tensor(np.ones((2, 3)), requires_grad=True)
+    y = x[[]]
+    assert y.shape == (0, 3)
+    if HAVE_TORCH: assert tuple(torch.ones(2, 3)[[]].shape) == y.shape
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad, np.zeros((2, 3)))
+    with pytest.raises(IndexError, match='integers or booleans'): x[[0.5]]
+
+@pytest.mark.parametrize('bound', [np.float64(0.5), np.int64(0), np.float32(0.5), 0.5])
+def test_clip_keeps_the_tensor_dtype_whatever_the_bound_type(bound):
+    x = Tensor(np.array([-1.0, 0.25, 2.0], np.float32), requires_grad=True)
+    y = x.clip(bound, 1.0)
+    assert y.dtype == np.float32
+    np.testing.assert_array_equal(y.data, np.clip(x.data, float(bound), 1.0))
+
 def test_repeated_indices_accumulate():
     x = Tensor(np.zeros(4), requires_grad=True)
     x[np.array([1, 1, 1, 3, 1])].sum().backward()
