@@ -28,8 +28,8 @@ _ACTIVATIONS = (ReLU, Tanh, Sigmoid)   # the activations both libraries have, un
 def _torch_linear(torch, W, b, requires_grad=(True, True)):
     "A torch.nn.Linear holding copies of W (out, in) and b (or no bias when b is None); it draws no random numbers."
     lin = torch.nn.utils.skip_init(torch.nn.Linear, W.shape[1], W.shape[0], bias=b is not None)
-    lin.weight = torch.nn.Parameter(torch.tensor(np.array(W)), requires_grad=requires_grad[0])   # torch.tensor copies
-    if b is not None: lin.bias = torch.nn.Parameter(torch.tensor(np.array(b)), requires_grad=requires_grad[1])
+    lin.weight = torch.nn.Parameter(torch.tensor(W), requires_grad=requires_grad[0])   # torch.tensor copies
+    if b is not None: lin.bias = torch.nn.Parameter(torch.tensor(b), requires_grad=requires_grad[1])
     return lin
 
 def _scalar_to_torch(torch, layers):
