@@ -79,6 +79,7 @@ def _our_linear(torch, lin, where):
         mine.requires_grad = theirs.requires_grad
     return ours
 
+# %% ../nbs/15_pytorch.ipynb #5c5961d4
 def _from_torch(torch, m, where):
     if type(m) is torch.nn.Linear: return _our_linear(torch, m, where)
     ours = {torch.nn.ReLU: ReLU, torch.nn.Tanh: Tanh, torch.nn.Sigmoid: Sigmoid}.get(type(m))
