@@ -55,12 +55,14 @@ def scalar_grads(mlp):
 # ---------------------------------------------------------------- parity, float64
 
 @needs_torch
-@pytest.mark.parametrize('sizes', [[1], [4, 1], [4, 4, 2], [6, 3, 5, 2]])
-def test_scalar_mlp_parity(sizes):
-    manual_seed(3)
-    smodel = ScalarMLP(3, sizes)
-    X = np.random.default_rng(0).uniform(-2, 2, (6, 3))
-    y = np.random.default_rng(1).normal(size=(6, sizes[-1]))
+@settings(max_examples=25, deadline=None)
+@given(nin=st.integers(1, 4), sizes=st.lists(st.integers(1, 5), min_size=1, max_size=3), batch=st.integers(1, 5),
+       seed=st.integers(0, 2**16))
+def test_scalar_mlp_parity(nin, sizes, batch, seed):
+    manual_seed(seed)
+    smodel = ScalarMLP(nin, sizes)
+    rng = np.random.default_rng(seed)
+    X, y = rng.uniform(-2, 2, (batch, nin)), rng.normal(size=(batch, sizes[-1]))
     pmodel = to_torch(smodel)
     assert all(p.dtype == torch.float64 for p in pmodel.parameters())
     preds = smodel.forward_batch(X.tolist())
