@@ -35,7 +35,9 @@ def _torch_linear(torch, W, b, requires_grad=(True, True)):
 def _scalar_to_torch(torch, layers):
     "torch.nn layers for the scalar layers' arrays: Linear, then ReLU where the neurons have one."
     steps = []
-    for W, b, relu in (layer.as_arrays() for layer in layers):
+    for i, layer in enumerate(layers):
+        try: W, b, relu = layer.as_arrays()
+        except ValueError as e: raise ValueError(f"to_torch: scalar layer {i}: {e}") from None   # ReLU and linear neurons mixed
         steps.append(_torch_linear(torch, W, b))
         if relu: steps.append(torch.nn.ReLU())
     return steps

@@ -195,6 +195,13 @@ def test_to_torch_refuses_what_it_cannot_translate(model, message):
     with pytest.raises(TypeError, match=message): to_torch(model())
 
 @needs_torch
+def test_a_scalar_layer_that_mixes_relu_and_linear_neurons_is_refused():
+    manual_seed(0)
+    mlp = ScalarMLP(2, [3, 1])
+    mlp.layers[0].neurons[1].nonlin = False
+    with pytest.raises(ValueError, match="to_torch: scalar layer 0: Layer.as_arrays: its neurons disagree on nonlin"): to_torch(mlp)
+
+@needs_torch
 def test_from_torch_wants_a_torch_module():
     with pytest.raises(TypeError, match="expected a torch.nn.Module, got MLP"): from_torch(tnn.MLP(2, [1]))
 
