@@ -9,7 +9,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 NBS, LIB = ROOT / 'nbs', ROOT / 'backprop_nb'
 RUNTIME = {'numpy', 'matplotlib', 'ipywidgets', 'tqdm', 'IPython'}  # IPython comes with ipywidgets
-OPTIONAL = {'sklearn'}                                              # the `datasets` extra, imported in a try
+OPTIONAL = {'sklearn', 'torch'}   # the `datasets` extra; PyTorch for interop (chapter 15): imported in a try
 MAX_CELL = 60
 
 
