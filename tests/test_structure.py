@@ -9,7 +9,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 NBS, LIB = ROOT / 'nbs', ROOT / 'backprop_nb'
 RUNTIME = {'numpy', 'matplotlib', 'ipywidgets', 'tqdm', 'IPython'}  # IPython comes with ipywidgets
-OPTIONAL = {'sklearn', 'torch'}   # the `datasets` extra; PyTorch for interop (chapter 15): imported in a try
+OPTIONAL = {'sklearn', 'torch'}   # the `datasets` extra; PyTorch for interop (chapter 15): only inside functions
 MAX_CELL = 60
 
 
@@ -31,10 +31,13 @@ def sections(module_file):
     parts = re.split(r'^# %% \.\./nbs/(\S+?\.ipynb)[^\n]*\n', text, flags=re.M)
     return list(zip(parts[1::2], parts[2::2]))
 
-def imports(source):
-    "Top-level package names and backprop_nb modules imported anywhere in `source` (also inside functions)."
-    found = set()
-    for node in ast.walk(ast.parse(source)):
+def imports(source, lazy=True):
+    "Package names and backprop_nb modules imported in `source`: anywhere, or (lazy=False) outside function bodies."
+    found, tree = set(), ast.parse(source)
+    inside = set() if lazy else {id(n) for f in ast.walk(tree) if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))
+                                 for n in ast.walk(f)}
+    for node in ast.walk(tree):
+        if id(node) in inside: continue
         if isinstance(node, ast.Import):
             found.update(a.name for a in node.names)
         elif isinstance(node, ast.ImportFrom):
@@ -51,11 +54,14 @@ def test_imports_follow_the_chapters(module_file):
     order = chapters()
     late = []
     for nb, src in sections(module_file):
+        eager = imports(src, lazy=False)
         for name in imports(src):
             top = name.split('.')[0]
             if top == 'backprop_nb':
                 dep = name.split('.')[1] if '.' in name else None
                 if dep in order and order[dep] > nb: late.append(f'{nb} imports {dep} (first exported by {order[dep]})')
+            elif top in OPTIONAL and name in eager:
+                late.append(f'{nb} imports {top} when the module loads; an optional dependency belongs inside the function that needs it')
             elif top not in RUNTIME | OPTIONAL and top not in sys.stdlib_module_names:
                 late.append(f'{nb} imports {top}, not a runtime dependency')
     assert not late, late
