@@ -384,7 +384,8 @@ def read_csv(path):
     if header is None or not any(h.strip() for h in header): raise ValueError(f"{path}: the file is empty")
     header = [h.strip() for h in header]
     if sum(map(_is_number, header)) > len(header) / 2:
-        raise ValueError(f"{path}: line 1 holds numbers ({', '.join(header[:3])}, ...), not column names: the file needs a header line")
+        raise ValueError(f"{path}: line 1 holds numbers ({', '.join(header[:3])}{', ...' * (len(header) > 3)}), not column names: "
+                         "the file needs a header line")
     names = set()
     for h in header:
         if not h or h in names: raise ValueError(f"{path}: line 1 has {'an empty' if not h else 'a repeated'} column name {h!r}")
