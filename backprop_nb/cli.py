@@ -184,11 +184,6 @@ def _load_data(args):
     return X, y, {**info, 'noise': noise, 'dropped': 0}
 
 # %% ../nbs/11_cli.ipynb #35a8835b
-def _load_init(model, path):
-    "Load --init into `model`; `load_npz` refuses a file that does not fit or holds a number that is not finite."
-    try: load_npz(model, path)
-    except (OSError, ValueError, TypeError) as e: raise UsageError(f"--init: {e}") from None
-
 def _split(args):
     "The training and validation splits, standardised (for --data) with the training split's statistics."
     X, y, info = _load_data(args)
@@ -216,6 +211,12 @@ def _choose_loss(args, info):
     if k > 2 and loss != 'cross_entropy':
         raise UsageError(f"--loss {loss} is for 2 classes, but {_name(args)} has {k}; use --loss cross_entropy")
     return loss
+
+# %% ../nbs/11_cli.ipynb #13549b3a
+def _load_init(model, path):
+    "Load --init into `model`; `load_npz` refuses a file that does not fit or holds a number that is not finite."
+    try: load_npz(model, path)
+    except (OSError, ValueError, TypeError) as e: raise UsageError(f"--init: {e}") from None
 
 def _setup(args):
     "Data, model, loss, optimizer and loaders from the arguments; raises UsageError for values that do not fit together."
@@ -457,8 +458,9 @@ def load_table(path, target=None, task='classification', drop_nan=False):
     "A CSV or .npz file as a dict: X (float64), y (class indices, or floats for regression), features, target, classes."
     path = Path(path)
     if path.suffix.lower() == '.npz':
+        if target not in (None, 'y'): raise ValueError(f"{path}: the target of an .npz file is its array y; leave out --target {target}")
         X, t, features, where = _read_npz(path)
-        features, target = features or [f"x{j}" for j in range(X.shape[1])], target or 'y'
+        features, target = features or [f"x{j}" for j in range(X.shape[1])], 'y'
     else:
         header, rows = read_csv(path)
         if target not in header: raise ValueError(f"{path}: no column {target!r} for the target; its columns are {', '.join(header)}")

@@ -259,3 +259,7 @@ def test_read_csv_skips_blank_lines_and_counts_lines(tmp_path):
     (tmp_path / 'a.csv').write_text('a,b\n\n1,2\n"3\n",4\n5,6\n')
     header, rows = read_csv(tmp_path / 'a.csv')
     assert header == ['a', 'b'] and [n for n, _ in rows] == [3, 5, 6]    # a quoted field over two lines ends on line 5
+
+def test_npz_target_is_its_y(tmp_path):
+    np.savez(tmp_path / 'd.npz', X=np.zeros((6, 2)), y=np.arange(6) % 2)
+    one_line_error(cli('train', '--data', 'd.npz', '--target', 'label', cwd=tmp_path), 'the target of an .npz file is its array y')
