@@ -384,6 +384,8 @@ def read_csv(path):
     except csv.Error as e: raise ValueError(f"{path}: not a CSV file ({e})") from None
     if header is None or not any(h.strip() for h in header): raise ValueError(f"{path}: the file is empty")
     header = [h.strip() for h in header]
+    if len(header) == 1 and any(c in header[0] for c in ';\t'):
+        raise ValueError(f"{path}: line 1 is a single column {header[0][:40]!r}: the columns must be separated by commas")
     if sum(map(_is_number, header)) > len(header) / 2:
         raise ValueError(f"{path}: line 1 holds numbers ({', '.join(header[:3])}{', ...' * (len(header) > 3)}), not column names: "
                          "the file needs a header line")
@@ -555,7 +557,8 @@ def load_run(path):
     path = Path(path)
     if not (path / 'config.json').is_file() or not (path / 'model.npz').is_file():
         raise FileNotFoundError(f"load_run: {path} is not a run folder (it needs config.json and model.npz)")
-    c = json.loads((path / 'config.json').read_text(encoding='utf-8'))
+    try: c = json.loads((path / 'config.json').read_text(encoding='utf-8'))
+    except ValueError as e: raise ValueError(f"load_run: {path / 'config.json'} is not valid JSON ({e})") from None
     if 'layers' not in c:      # a run written before the layer sizes were saved: read them from the model's name
         n_in, rest = c['model'][4:-1].split(', ', 1)
         c['layers'] = [int(n_in), *json.loads(rest)]

@@ -203,6 +203,7 @@ BAD_CSV = [
     ('float classes', 'a,b,label\n1,2,0.5\n3,4,1.5\n', [], 'use --task regression'),
     ('only target', 'label\nx\ny\n', [], 'no feature columns'),
     ('binary', b'a,b,label\n\xff\xfe\x00\x01,2,3\n', [], 'not a text file'),
+    ('semicolons', 'a;b;label\n1;2;x\n3;4;y\n', [], 'separated by commas'),
 ]
 
 @pytest.mark.parametrize('kind,text,flags,msg', BAD_CSV, ids=[b[0] for b in BAD_CSV])
