@@ -489,8 +489,8 @@ def standardizer(X):
     X = np.asarray(X, dtype=np.float64)
     X2 = X.reshape(len(X), -1)
     const = X2.min(0) == X2.max(0)
-    mean = np.where(const, X2[0], X2.mean(0))
-    std = np.where(const, 1.0, X2.std(0))
+    mean, std = np.where(const, X2[0], X2.mean(0)), X2.std(0)
+    std = np.where(const | ~(std > 0), 1.0, std)     # also a spread so small that its square underflows to 0 (1e-200 beside 0)
     return mean.reshape(X.shape[1:]), std.reshape(X.shape[1:])
 
 def standardize(X, stats):

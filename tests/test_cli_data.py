@@ -264,3 +264,35 @@ def test_read_csv_skips_blank_lines_and_counts_lines(tmp_path):
 def test_npz_target_is_its_y(tmp_path):
     np.savez(tmp_path / 'd.npz', X=np.zeros((6, 2)), y=np.arange(6) % 2)
     one_line_error(cli('train', '--data', 'd.npz', '--target', 'label', cwd=tmp_path), 'the target of an .npz file is its array y')
+
+# ---------------------------------------------------------------- properties
+from hypothesis import given, settings, strategies as st, HealthCheck
+from hypothesis.extra.numpy import arrays
+
+finite = st.floats(min_value=-1e6, max_value=1e6, allow_nan=False, allow_subnormal=False)
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(X=arrays(np.float64, st.tuples(st.integers(2, 12), st.integers(1, 4)), elements=finite),
+       labels=st.lists(st.sampled_from(['cat', 'dog', '7', '-3', 'Éclair']), min_size=12, max_size=12), data=st.data())
+def test_csv_round_trip_and_class_order(tmp_path_factory, X, labels, data):
+    "What is written is read back exactly; the class numbering depends on the set of labels only, not on the row order."
+    labels = labels[:len(X)]
+    if len(set(labels)) < 2: labels[0], labels[1] = 'cat', 'dog'
+    d = tmp_path_factory.mktemp('rt')
+    header = [f'f{j}' for j in range(X.shape[1])] + ['kind']
+    t = load_table(write_csv(d / 'a.csv', header, [[*map(repr, x), c] for x, c in zip(X.tolist(), labels)]), 'kind')
+    assert (t['X'] == X).all() and [t['classes'][i] for i in t['y']] == labels
+    order = data.draw(st.permutations(range(len(X))))
+    t2 = load_table(write_csv(d / 'b.csv', header, [[*map(repr, X[i].tolist()), labels[i]] for i in order]), 'kind')
+    assert t2['classes'] == t['classes'] and (t2['y'] == t['y'][list(order)]).all()
+
+@settings(max_examples=60, deadline=None)
+@given(X=arrays(np.float64, st.tuples(st.integers(1, 20), st.integers(1, 4)), elements=finite))
+def test_standardized_columns_have_mean_0_and_std_1_or_are_zero(X):
+    mean, std = standardizer(X)
+    Z = standardize(X, (mean, std))
+    const = X.min(0) == X.max(0)
+    assert (Z[:, const] == 0).all() and (std > 0).all()
+    spread = ~const & (X.std(0) > 1e-9 * np.abs(X).max(0))       # well above rounding
+    np.testing.assert_allclose(Z[:, spread].mean(0), 0, atol=1e-7)
+    np.testing.assert_allclose(Z[:, spread].std(0), 1, rtol=1e-6)
