@@ -31,11 +31,15 @@ scripts = [s.strip() for s in cfg.get('console_scripts', '').split('\n') if s.st
 setuptools.setup(
     name=cfg['lib_name'],
     license=lic,
-    classifiers=['Development Status :: ' + statuses[int(cfg['status'])],
+    classifiers=['Development Status :: ' + statuses[int(cfg['status']) - 1],   # status = 3 means '3 - Alpha'
                  'Intended Audience :: ' + cfg['audience'].title(),
-                 'Natural Language :: ' + cfg['language'].title()]
+                 'Natural Language :: ' + cfg['language'].title(),
+                 'Operating System :: OS Independent', 'Programming Language :: Python :: 3',
+                 'Topic :: Education', 'Topic :: Scientific/Engineering :: Artificial Intelligence']
                 + ['Programming Language :: Python :: ' + o for o in py_versions[py_versions.index(min_python):]],
     url=cfg['git_url'],
+    project_urls={'Documentation': f"{cfg['doc_host']}{cfg['doc_baseurl']}/", 'Source': cfg['git_url'],
+                  'Changelog': f"{cfg['git_url']}/blob/{cfg['branch']}/CHANGELOG.md", 'Issues': f"{cfg['git_url']}/issues"},
     packages=setuptools.find_packages(include=[cfg['lib_name'], cfg['lib_name'] + '.*']),
     include_package_data=True,
     install_requires=requirements,
