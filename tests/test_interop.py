@@ -168,6 +168,21 @@ def test_no_random_numbers_are_drawn():
     torch.set_rng_state(torch_state); to_torch(model)
     assert torch.equal(torch.get_rng_state(), torch_state)
 
+@needs_torch
+def test_our_state_dict_loads_into_to_torch_module_unless_frozen():
+    "Chapter 15's habit: our state_dict (numpy arrays, frozen parameters left out) into a PyTorch module."
+    manual_seed(0)
+    model = tnn.MLP(2, [3, 1], dtype=np.float64)
+    module = to_torch(model)
+    with torch.no_grad():
+        for p in module.parameters(): p.zero_()
+    module.load_state_dict({k: torch.from_numpy(v) for k, v in model.state_dict().items()})
+    for (k, p), (k2, q) in zip(model.named_parameters(), module.named_parameters(), strict=True):
+        assert k == k2; np.testing.assert_array_equal(p.data, q.detach().numpy())
+    model[0].bias.requires_grad_(False)
+    with pytest.raises(RuntimeError, match='Missing key\\(s\\) in state_dict: "0.bias"'):
+        module.load_state_dict({k: torch.from_numpy(v) for k, v in model.state_dict().items()})
+
 
 # ---------------------------------------------------------------- refusals
 
