@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['max_result', 'Tensor', 'Op', 'apply', 'zeros', 'ones', 'clip', 'linear', 'cat', 'stack', 'where', 'maximum',
-           'softmax', 'log_softmax', 'colsum', 'rowsum', 'rowmax', 'no_grad']
+           'softmax', 'log_softmax', 'GradFn', 'colsum', 'rowsum', 'rowmax', 'no_grad']
 
 # %% ../nbs/08_tensor.ipynb #2c8cc839
 import functools, math
@@ -93,8 +93,11 @@ def _const(data, vc=None, op=''):
     return out
 
 # %% ../nbs/08_tensor.ipynb #de79d079
-def _backward_method(self, gradient=None):
+def _backward_method(self, gradient=None, retain_graph=None, create_graph=False):
     "Compute d(self)/d(leaf) for every leaf this tensor depends on; leaves accumulate into `.grad`."
+    # retain_graph: accepted for PyTorch's code; our graph always survives a backward pass (nothing it saved is freed)
+    if create_graph: raise NotImplementedError("backward(): create_graph=True (gradients of gradients) is not supported: "
+                                               "derivatives are computed on numpy arrays, outside the graph")
     if not self.requires_grad:
         raise ValueError("backward(): this tensor does not require grad: it was computed under no_grad(), "
                          "or only from tensors with requires_grad=False")
@@ -690,15 +693,37 @@ def _setitem(self, idx, value):
 Tensor.__setitem__ = _setitem
 Tensor.zero_ = lambda self: _inplace(self, 'zero_', _assign, 0)
 
-# comparisons give constant boolean tensors (no gradient); == stays identity, so tensors can live in sets and lists
+# comparisons, == and != included, give constant boolean tensors (no gradient), element by element as in PyTorch;
+# a tensor is hashed by identity, so it still lives in sets and dicts (`x in a_list` compares with ==: use a set)
 def _compare(op, fn):
     def cmp(self, other):
         o = other.data if isinstance(other, Tensor) else other
+        if not isinstance(o, (int, float, _ndarray, np.generic, list, tuple)): return NotImplemented   # t == None is False
         return _const(np.asarray(fn(self.data, o)), op=op)
     return cmp
 Tensor.__lt__, Tensor.__le__ = _compare('<', np.less), _compare('<=', np.less_equal)
 Tensor.__gt__, Tensor.__ge__ = _compare('>', np.greater), _compare('>=', np.greater_equal)
+Tensor.__eq__, Tensor.__ne__ = _compare('==', np.equal), _compare('!=', np.not_equal)
 Tensor.__hash__ = object.__hash__
+
+# %% ../nbs/08_tensor.ipynb #a7e1f0c2
+_BACKWARD_WORDS = {'+': 'Add', '-': 'Sub', '*': 'Mul', '/': 'Div', '**': 'Pow', '@': 'Matmul', 'to': 'ToCopy'}
+
+class GradFn:
+    "What `t.grad_fn` shows of the node that made `t` (or, for a leaf that requires grad, of its accumulation)."
+    __slots__ = ('variable',)
+    def __init__(self, node): self.variable = node
+    def name(self):
+        if not self.variable._parents: return 'AccumulateGrad'
+        op = str(self.variable._op)
+        return (_BACKWARD_WORDS.get(op) or ''.join(w.capitalize() for w in op.split('_'))) + 'Backward0'
+    @property
+    def next_functions(self):
+        "One (function, 0) pair per input: its grad_fn, AccumulateGrad for a leaf that requires grad, None for a constant."
+        return tuple((GradFn(p) if p._parents or p.requires_grad else None, 0) for p in self.variable._parents)
+    def __repr__(self): return f"<{self.name()} object>"
+
+Tensor.grad_fn = property(lambda self: GradFn(self) if self._parents else None, doc="The node that made this tensor (None for a leaf)")
 
 # %% ../nbs/08_tensor.ipynb #fb73b51e
 @functools.lru_cache(maxsize=32)
