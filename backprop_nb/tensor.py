@@ -715,6 +715,7 @@ class GradFn:
     def name(self):
         if not self.variable._parents: return 'AccumulateGrad'
         op = str(self.variable._op)
+        if op.endswith('Backward'): return op   # an op named as PyTorch names it (chapter 14's Functions)
         return (_BACKWARD_WORDS.get(op) or ''.join(w[:1].upper() + w[1:] for w in op.split('_'))) + 'Backward0'
     @property
     def next_functions(self):
@@ -790,13 +791,13 @@ def _accumulate(self, g, owned=False):
 
 Tensor._accumulate = _accumulate
 
-# %% ../nbs/14_torch.ipynb #7925b60f
+# %% ../nbs/14_torch.ipynb #67a48186
 _sin = Op('sin', np.sin, lambda g, y, a: g * np.cos(a))      # sin' = cos
 _cos = Op('cos', np.cos, lambda g, y, a: -g * np.sin(a))     # cos' = -sin
 Tensor.sin = lambda self: apply(_sin, (self,))
 Tensor.cos = lambda self: apply(_cos, (self,))
 
-# %% ../nbs/14_torch.ipynb #e5256963
+# %% ../nbs/14_torch.ipynb #6f908f44
 def _unsqueeze(self, dim):
     d = dim % (self.ndim + 1)
     return self.reshape(self.shape[:d] + (1,) + self.shape[d:])
@@ -826,7 +827,7 @@ Tensor.clone = lambda self: apply(_clone_op, (self,))
 Tensor.tolist = lambda self: self.data.tolist()
 Tensor.dim = lambda self: self.data.ndim
 
-# %% ../nbs/14_torch.ipynb #d75c0712
+# %% ../nbs/14_torch.ipynb #8b0d8ef5
 class device:
     "Where tensors live; here always the CPU (numpy's memory). `device('cuda')` can be named, not used."
     def __init__(self, type='cpu', index=None): self.type, self.index = str(type).split(':')[0], index

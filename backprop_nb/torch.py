@@ -12,12 +12,12 @@ __all__ = ['cuda', 'backends', 'accelerator', 'functional', 'nn', 'optim', 'auto
            'CrossEntropyLoss', 'BCEWithLogitsLoss', 'SGD', 'Adam', 'AdamW', 'Tensor', 'no_grad', 'cat', 'stack',
            'where', 'maximum', 'softmax', 'log_softmax', 'device']
 
-# %% ../nbs/14_torch.ipynb #09885dc2
+# %% ../nbs/14_torch.ipynb #c28afdfc
 import builtins, sys, types
 from collections.abc import MutableMapping
 import numpy as np
 from .tensor import (Tensor, Op, apply, no_grad, cat, stack, where, maximum, softmax, log_softmax,
-                                linear, _const)
+                                linear, _const, _unbroadcast)
 from . import nn as _nn, tensor_nn as _tnn, optim as _optim
 
 _all_ = ['Tensor', 'no_grad', 'cat', 'stack', 'where', 'maximum', 'softmax', 'log_softmax']
@@ -40,7 +40,7 @@ class LeafTensor(Tensor):
         Tensor._accumulate(plain, g, owned)
         _grad_slot.__set__(self, plain.grad)
 
-# %% ../nbs/14_torch.ipynb #0f97f1d0
+# %% ../nbs/14_torch.ipynb #525a4f80
 def _dtype_of(a, data):
     "PyTorch's dtype for new data: int64 for whole numbers, bool for truth values, float32 for Python floats."
     if a.dtype.kind == 'b': return np.bool_
@@ -71,7 +71,7 @@ def as_tensor(data, dtype=None, device=None):
 
 def is_tensor(x): return isinstance(x, Tensor)
 
-# %% ../nbs/14_torch.ipynb #e9debff5
+# %% ../nbs/14_torch.ipynb #8f988f82
 def _shape(size):
     return tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list)) else tuple(size)
 
@@ -127,7 +127,7 @@ def relu(x): return x.relu()
 def matmul(a, b): return a @ b
 def mm(a, b): return a @ b
 
-# %% ../nbs/14_torch.ipynb #62253b13
+# %% ../nbs/14_torch.ipynb #d2e011a1
 from .tensor import device   # the class above: it went to the engine with the Tensor methods
 
 def flatten(x, start_dim=0, end_dim=-1): return x.flatten(start_dim, end_dim)
@@ -149,7 +149,7 @@ cuda = types.SimpleNamespace(is_available=_cpu_only, device_count=lambda: 0)
 backends = types.SimpleNamespace(mps=types.SimpleNamespace(is_available=_cpu_only))
 accelerator = types.SimpleNamespace(is_available=_cpu_only, current_accelerator=lambda: None)
 
-# %% ../nbs/14_torch.ipynb #75801e2f
+# %% ../nbs/14_torch.ipynb #fa64fe58
 class FunctionCtx:
     "The `ctx` a Function's forward and backward share: what forward saves for backward."
     def save_for_backward(self, *tensors): self.saved_tensors = tensors
@@ -159,31 +159,33 @@ _TENSOR = object()   # marks where a tensor input goes back among the arguments
 def _function_forward(*args):
     "The Op's forward: the input arrays as constant tensors, handed to the Function's forward."
     *arrays, cls, ctx, spec = args
-    it = iter(arrays)
+    ctx._shapes, it = [a.shape for a in arrays], iter(arrays)
     call = [_const(next(it)) if a is _TENSOR else a for a in spec]
     with no_grad(): out = cls.forward(ctx, *call)
     return out.data if isinstance(out, Tensor) else np.asarray(out)
 
 def _function_backward(g, y, cls, ctx, spec):
-    "The Op's joint derivative: the Function's backward, its tensors unwrapped, one gradient per tensor input."
+    "The Op's joint derivative: the Function's backward, one gradient per tensor input, unwrapped and summed to its shape."
     with no_grad(): grads = cls.backward(ctx, _const(g))
     grads = grads if isinstance(grads, tuple) else (grads,)
     if len(grads) != len(spec):
         raise ValueError(f"{cls.__name__}.backward returned {len(grads)} gradients for {len(spec)} inputs of forward")
-    return [gr.data if isinstance(gr, Tensor) else gr for gr, a in zip(grads, spec) if a is _TENSOR]
+    grads = [gr for gr, a in zip(grads, spec) if a is _TENSOR]
+    return [gr if gr is None else _unbroadcast(np.asarray(gr.data if isinstance(gr, Tensor) else gr), shape)
+            for gr, shape in zip(grads, ctx._shapes)]     # a broadcast input gets its gradient summed back (chapter 8)
 
 class Function:
     "Subclass with static `forward(ctx, ...)` and `backward(ctx, grad_output)`; call it with `.apply(...)`."
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
-        cls._op = Op(cls.__name__, _function_forward, _function_backward, reads=0, joint=True)
+        cls._op = Op(f"{cls.__name__}Backward", _function_forward, _function_backward, reads=0, joint=True)   # torch's name
 
     @classmethod
     def apply(cls, *args):
         spec = tuple(_TENSOR if isinstance(a, Tensor) else a for a in args)
         return apply(cls._op, tuple(a for a in args if isinstance(a, Tensor)), cls, FunctionCtx(), spec)
 
-# %% ../nbs/14_torch.ipynb #b746442d
+# %% ../nbs/14_torch.ipynb #2c1f2f72
 class Parameter(LeafTensor):
     "A tensor a Module lists among its parameters: it shares `data`'s memory and requires grad."
     __slots__ = ()
@@ -221,7 +223,7 @@ class Module(_nn.Module):
         if not kids: return f"{type(self).__name__}({self.extra_repr()})"
         return f"{type(self).__name__}(\n" + ''.join(f"  ({k}): {_indent(repr(m))}\n" for k, m in kids) + ")"
 
-# %% ../nbs/14_torch.ipynb #031da291
+# %% ../nbs/14_torch.ipynb #93d1a8f0
 class Linear(Module, _tnn.Linear):
     def __init__(self, in_features, out_features, bias=True, device=None, dtype=None):
         _check_device(device, 'Linear')
@@ -252,7 +254,7 @@ class MSELoss(_Loss): _fn = staticmethod(_tnn.mse_loss)
 class CrossEntropyLoss(_Loss): _fn = staticmethod(_tnn.cross_entropy)
 class BCEWithLogitsLoss(_Loss): _fn = staticmethod(_tnn.binary_cross_entropy_with_logits)
 
-# %% ../nbs/14_torch.ipynb #53a18976
+# %% ../nbs/14_torch.ipynb #6f42b840
 def _namespace(name, doc, **names):
     "A real module object named backprop_nb.torch.<name>, registered so that `import backprop_nb.torch.<name>` finds it."
     m = types.ModuleType(f"{__name__}.{name}", doc)
@@ -270,7 +272,7 @@ nn = _namespace('nn', "PyTorch's torch.nn: chapter 2's Module, chapter 9's layer
     BCEWithLogitsLoss=BCEWithLogitsLoss, functional=functional,
     init=types.SimpleNamespace(uniform_=_tnn.uniform_, kaiming_uniform_=_tnn.kaiming_uniform_, xavier_uniform_=_tnn.xavier_uniform_))
 
-# %% ../nbs/14_torch.ipynb #f30100e0
+# %% ../nbs/14_torch.ipynb #ffe765ac
 class _Arrays:
     "What chapter 4's optimizers see of a parameter: its data array and its gradient array."
     __slots__ = ('t',)
@@ -314,7 +316,7 @@ class AdamW(_optim.AdamW, Adam): pass
 
 optim = _namespace('optim', "PyTorch's torch.optim: chapter 4's optimizers", SGD=SGD, Adam=Adam, AdamW=AdamW)
 
-# %% ../nbs/14_torch.ipynb #e93d9166
+# %% ../nbs/14_torch.ipynb #906a0fd7
 autograd = _namespace('autograd', "PyTorch's torch.autograd: Function on chapter 8's Op", Function=Function,
                       FunctionCtx=FunctionCtx, backward=lambda t, grad_tensors=None: t.backward(grad_tensors))
 float32 = float = np.float32
