@@ -5,12 +5,12 @@
 # %% auto #0
 __all__ = ['cuda', 'backends', 'accelerator', 'functional', 'nn', 'optim', 'autograd', 'float32', 'float', 'float64', 'double',
            'int64', 'long', 'int32', 'int', 'bool', 'sum', 'mean', 'max', 'LeafTensor', 'tensor', 'from_numpy',
-           'as_tensor', 'is_tensor', 'manual_seed', 'randn', 'rand', 'zeros', 'ones', 'zeros_like', 'ones_like', 'full',
-           'eye', 'linspace', 'arange', 'sin', 'cos', 'exp', 'log', 'tanh', 'sigmoid', 'relu', 'matmul', 'mm',
-           'flatten', 'squeeze', 'unsqueeze', 'argmax', 'clamp', 'numel', 'allclose', 'FunctionCtx', 'Function',
-           'Parameter', 'Module', 'Linear', 'ReLU', 'Tanh', 'Sigmoid', 'Sequential', 'Flatten', 'Softmax', 'MSELoss',
-           'CrossEntropyLoss', 'BCEWithLogitsLoss', 'SGD', 'Adam', 'AdamW', 'Tensor', 'no_grad', 'cat', 'stack',
-           'where', 'maximum', 'softmax', 'log_softmax', 'device']
+           'as_tensor', 'is_tensor', 'manual_seed', 'randn', 'rand', 'zeros', 'ones', 'zeros_like', 'ones_like',
+           'rand_like', 'randn_like', 'randint', 'full', 'eye', 'linspace', 'arange', 'sin', 'cos', 'exp', 'log',
+           'tanh', 'sigmoid', 'relu', 'matmul', 'mm', 'flatten', 'squeeze', 'unsqueeze', 'argmax', 'clamp', 'numel',
+           'allclose', 'FunctionCtx', 'Function', 'Parameter', 'Module', 'Linear', 'ReLU', 'Tanh', 'Sigmoid',
+           'Sequential', 'Flatten', 'Softmax', 'MSELoss', 'CrossEntropyLoss', 'BCEWithLogitsLoss', 'SGD', 'Adam',
+           'AdamW', 'Tensor', 'no_grad', 'cat', 'stack', 'where', 'maximum', 'softmax', 'log_softmax', 'device']
 
 # %% ../nbs/14_torch.ipynb #c28afdfc
 import builtins, sys, types
@@ -99,6 +99,13 @@ def ones(*size, dtype=None, device=None, requires_grad=False):
 
 def zeros_like(t, dtype=None, requires_grad=False): return _made(np.zeros(t.shape), dtype or t.dtype, requires_grad, None, 'zeros_like')
 def ones_like(t, dtype=None, requires_grad=False): return _made(np.ones(t.shape), dtype or t.dtype, requires_grad, None, 'ones_like')
+def rand_like(t, dtype=None, requires_grad=False): return rand(t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
+def randn_like(t, dtype=None, requires_grad=False): return randn(t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
+
+def randint(low, high=None, size=(), dtype=None, device=None, requires_grad=False):
+    "Whole numbers drawn uniformly from [low, high) (from [0, low) when high is left out), int64 by default."
+    low, high = (0, low) if high is None else (low, high)
+    return _made(_nn.default_generator.integers(low, high, _shape((size,))), dtype or np.int64, requires_grad, device, 'randint')
 
 def full(size, fill_value, dtype=None, device=None, requires_grad=False):
     "A tensor of `size` filled with `fill_value` (its dtype inferred from the value, as PyTorch does)."

@@ -4,6 +4,7 @@ import contextlib, io, math, re
 from pathlib import Path
 import numpy as np
 import pytest
+from hypothesis import given, settings, strategies as st
 from oracle import needs_torch
 
 import backprop_nb.torch as bt
@@ -204,3 +205,14 @@ def test_chapter_15_demo_runs_on_our_engine():
     src = (Path(__file__).parent / 'torch_scripts' / 'polynomial_nn.py').read_text()
     out = run(ours(src), 'polynomial_nn.py')
     assert out.splitlines()[-1].startswith('Result: y = ')
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.integers(-3, 3), min_size=1, max_size=6), st.integers(-3, 3))
+def test_comparisons_agree_with_numpy_elementwise(values, k):
+    "==, !=, <, <=, >, >= on tensors give numpy's booleans for arrays, element by element (tensor vs tensor and vs number)."
+    a = np.array(values, dtype=np.float32)
+    t, u = bt.tensor(a), bt.tensor(a[::-1].copy())
+    for op in ('__eq__', '__ne__', '__lt__', '__le__', '__gt__', '__ge__'):
+        assert np.array_equal(getattr(t, op)(u).data, getattr(a, op)(a[::-1]))
+        assert np.array_equal(getattr(t, op)(k).data, getattr(a, op)(k))
