@@ -200,11 +200,10 @@ def test_creation_dtypes_and_devices():
     with pytest.raises(ValueError, match="device 'mps' is not available"): bt.ones(2).to('mps')
 
 
-def test_chapter_15_demo_runs_on_our_engine():
-    "The script suggested for chapter 15: the same lines under both imports."
-    src = (Path(__file__).parent / 'torch_scripts' / 'polynomial_nn.py').read_text()
-    out = run(ours(src), 'polynomial_nn.py')
-    assert out.splitlines()[-1].startswith('Result: y = ')
+def test_scripts_run_without_pytorch():
+    "The scripts need only numpy and backprop_nb once the import is changed (what chapter 15 shows, two_imports.py)."
+    for script in SCRIPTS:
+        assert run(ours(script.read_text()), str(script)).strip()
 
 
 @settings(max_examples=40, deadline=None)
