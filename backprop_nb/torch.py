@@ -124,6 +124,7 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
     a = np.arange(start, end, step) if end is not None else np.arange(start)
     return _made(a, _dtype_of(a, None) if dtype is None else dtype, requires_grad, device, 'arange')
 
+# %% ../nbs/14_torch.ipynb #b3766e8d
 def sin(x): return x.sin()
 def cos(x): return x.cos()
 def exp(x): return x.exp()
