@@ -794,8 +794,11 @@ Tensor._accumulate = _accumulate
 # %% ../nbs/14_torch.ipynb #67a48186
 _sin = Op('sin', np.sin, lambda g, y, a: g * np.cos(a))      # sin' = cos
 _cos = Op('cos', np.cos, lambda g, y, a: -g * np.sin(a))     # cos' = -sin
+_abs = Op('abs', np.abs, lambda g, y, a: g * np.sign(a))    # |a|' = sign(a) (0 at 0, as torch)
 Tensor.sin = lambda self: apply(_sin, (self,))
 Tensor.cos = lambda self: apply(_cos, (self,))
+Tensor.abs = lambda self: apply(_abs, (self,))
+Tensor.sqrt = lambda self: self ** 0.5
 
 # %% ../nbs/14_torch.ipynb #6f908f44
 def _unsqueeze(self, dim):
@@ -826,6 +829,21 @@ Tensor.div, Tensor.mm = Tensor.__truediv__, Tensor.__matmul__
 Tensor.clone = lambda self: apply(_clone_op, (self,))
 Tensor.tolist = lambda self: self.data.tolist()
 Tensor.dim = lambda self: self.data.ndim
+
+# in place, under chapter 8's rules (refused while recording with an operand that requires grad)
+Tensor.add_ = lambda self, other, alpha=1: _inplace(self, 'add_', np.add, other if alpha == 1 else alpha * other)
+Tensor.sub_ = lambda self, other, alpha=1: _inplace(self, 'sub_', np.subtract, other if alpha == 1 else alpha * other)
+Tensor.mul_ = lambda self, other: _inplace(self, 'mul_', np.multiply, other)
+Tensor.div_ = lambda self, other: _inplace(self, 'div_', np.divide, other)
+Tensor.copy_ = lambda self, src: _inplace(self, 'copy_', _assign, src)
+Tensor.fill_ = lambda self, value: _inplace(self, 'fill_', _assign, value)
+
+def _min(self, dim=None, keepdim=False):
+    "As `torch.min`: max of the negated tensor, negated back (with `dim`, the pair (values, indices))."
+    if dim is None: return -(-self).max()
+    values, indices = (-self).max(dim, keepdim)
+    return max_result(-values, indices)
+Tensor.min = _min
 
 # %% ../nbs/14_torch.ipynb #8b0d8ef5
 class device:

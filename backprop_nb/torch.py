@@ -4,13 +4,13 @@
 
 # %% auto #0
 __all__ = ['cuda', 'backends', 'accelerator', 'functional', 'nn', 'optim', 'autograd', 'float32', 'float', 'float64', 'double',
-           'int64', 'long', 'int32', 'int', 'bool', 'sum', 'mean', 'max', 'LeafTensor', 'tensor', 'from_numpy',
+           'int64', 'long', 'int32', 'int', 'bool', 'sum', 'mean', 'max', 'min', 'LeafTensor', 'tensor', 'from_numpy',
            'as_tensor', 'is_tensor', 'manual_seed', 'randn', 'rand', 'zeros', 'ones', 'zeros_like', 'ones_like',
-           'rand_like', 'randn_like', 'randint', 'full', 'eye', 'linspace', 'arange', 'sin', 'cos', 'exp', 'log',
-           'tanh', 'sigmoid', 'relu', 'matmul', 'mm', 'flatten', 'squeeze', 'unsqueeze', 'argmax', 'clamp', 'numel',
-           'allclose', 'FunctionCtx', 'Function', 'Parameter', 'Module', 'Linear', 'ReLU', 'Tanh', 'Sigmoid',
-           'Sequential', 'Flatten', 'Softmax', 'MSELoss', 'CrossEntropyLoss', 'BCEWithLogitsLoss', 'SGD', 'Adam',
-           'AdamW', 'Tensor', 'no_grad', 'cat', 'stack', 'where', 'maximum', 'softmax', 'log_softmax', 'device']
+           'rand_like', 'randn_like', 'randint', 'full', 'eye', 'linspace', 'randperm', 'arange', 'sin', 'cos', 'exp',
+           'log', 'tanh', 'sigmoid', 'relu', 'abs', 'sqrt', 'matmul', 'mm', 'flatten', 'squeeze', 'unsqueeze', 'argmax',
+           'clamp', 'numel', 'allclose', 'FunctionCtx', 'Function', 'Parameter', 'Module', 'Linear', 'ReLU', 'Tanh',
+           'Sigmoid', 'Sequential', 'Flatten', 'Softmax', 'MSELoss', 'CrossEntropyLoss', 'BCEWithLogitsLoss', 'SGD',
+           'Adam', 'AdamW', 'Tensor', 'no_grad', 'cat', 'stack', 'where', 'maximum', 'softmax', 'log_softmax', 'device']
 
 # %% ../nbs/14_torch.ipynb #c28afdfc
 import builtins, sys, types
@@ -119,6 +119,10 @@ def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
     "`steps` numbers evenly spaced from `start` to `end`, both included."
     return _made(np.linspace(start, end, steps), dtype, requires_grad, device, 'linspace')
 
+def randperm(n, dtype=None, device=None, requires_grad=False):
+    "0, ..., n-1 in a random order (int64)."
+    return _made(_nn.default_generator.permutation(n), dtype or np.int64, requires_grad, device, 'randperm')
+
 def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False):
     "start, start + step, ... below `end` (int64 when all three are whole numbers, as in PyTorch)."
     a = np.arange(start, end, step) if end is not None else np.arange(start)
@@ -132,6 +136,8 @@ def log(x): return x.log()
 def tanh(x): return x.tanh()
 def sigmoid(x): return x.sigmoid()
 def relu(x): return x.relu()
+def abs(x): return x.abs()
+def sqrt(x): return x.sqrt()
 def matmul(a, b): return a @ b
 def mm(a, b): return a @ b
 
@@ -144,6 +150,7 @@ def unsqueeze(x, dim): return x.unsqueeze(dim)
 def _sum(x, dim=None, keepdim=False): return x.sum(dim, keepdim)
 def _mean(x, dim=None, keepdim=False): return x.mean(dim, keepdim)
 def _max(x, dim=None, keepdim=False): return x.max(dim, keepdim)
+def _min(x, dim=None, keepdim=False): return x.min(dim, keepdim)
 def argmax(x, dim=None, keepdim=False): return x.argmax(dim, keepdim)
 def clamp(x, min=None, max=None): return x.clamp(min, max)
 def numel(x): return x.numel()
@@ -332,6 +339,6 @@ float64 = double = np.float64
 int64 = long = np.int64
 int32 = int = np.int32
 bool = np.bool_
-sum, mean, max = _sum, _mean, _max
+sum, mean, max, min = _sum, _mean, _max, _min
 _all_ = ['float32', 'float64', 'int64', 'int32', 'cuda', 'backends', 'accelerator', 'nn', 'functional', 'optim',
          'autograd', 'device']   # float, long, bool, sum, max, ...: attributes, kept out of `import *` (Python's own names)

@@ -49,10 +49,13 @@ def torch_draws_from_numpy():
         return self
     torch.manual_seed, torch.randn = manual_seed, draw(lambda g, s: g.standard_normal(s))
     torch.rand, torch.Tensor.uniform_ = draw(lambda g, s: g.random(s)), uniform_
+    default = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float32)   # PyTorch's own default (other test modules set float64 when imported)
     try: yield
     finally:
         for k, v in saved.items(): setattr(torch, k, v)
         torch.Tensor.uniform_ = saved_uniform
+        torch.set_default_dtype(default)
 
 
 NUMBER = re.compile(r"(?<![\w.])[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?(?![\w.])|\bTrue\b|\bFalse\b|\bnan\b|\binf\b")
