@@ -799,6 +799,7 @@ Tensor.sin = lambda self: apply(_sin, (self,))
 Tensor.cos = lambda self: apply(_cos, (self,))
 Tensor.abs = lambda self: apply(_abs, (self,))
 Tensor.sqrt = lambda self: self ** 0.5
+Tensor.norm = lambda self: (self * self).sum() ** 0.5   # the Euclidean length of all elements
 
 # %% ../nbs/14_torch.ipynb #6f908f44
 def _unsqueeze(self, dim):

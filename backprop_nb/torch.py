@@ -8,9 +8,10 @@ __all__ = ['cuda', 'backends', 'accelerator', 'functional', 'nn', 'optim', 'auto
            'as_tensor', 'is_tensor', 'manual_seed', 'randn', 'rand', 'zeros', 'ones', 'zeros_like', 'ones_like',
            'rand_like', 'randn_like', 'randint', 'full', 'eye', 'linspace', 'randperm', 'arange', 'sin', 'cos', 'exp',
            'log', 'tanh', 'sigmoid', 'relu', 'abs', 'sqrt', 'matmul', 'mm', 'flatten', 'squeeze', 'unsqueeze', 'argmax',
-           'clamp', 'numel', 'allclose', 'FunctionCtx', 'Function', 'Parameter', 'Module', 'Linear', 'ReLU', 'Tanh',
-           'Sigmoid', 'Sequential', 'Flatten', 'Softmax', 'MSELoss', 'CrossEntropyLoss', 'BCEWithLogitsLoss', 'SGD',
-           'Adam', 'AdamW', 'Tensor', 'no_grad', 'cat', 'stack', 'where', 'maximum', 'softmax', 'log_softmax', 'device']
+           'clamp', 'numel', 'allclose', 'set_grad_enabled', 'FunctionCtx', 'Function', 'Parameter', 'Module', 'Linear',
+           'ReLU', 'Tanh', 'Sigmoid', 'Sequential', 'Flatten', 'Softmax', 'MSELoss', 'CrossEntropyLoss',
+           'BCEWithLogitsLoss', 'SGD', 'Adam', 'AdamW', 'Tensor', 'no_grad', 'cat', 'stack', 'where', 'maximum',
+           'softmax', 'log_softmax', 'device']
 
 # %% ../nbs/14_torch.ipynb #c28afdfc
 import builtins, sys, types
@@ -19,6 +20,7 @@ import numpy as np
 from .tensor import (Tensor, Op, apply, no_grad, cat, stack, where, maximum, softmax, log_softmax,
                                 linear, _const, _unbroadcast)
 from . import nn as _nn, tensor_nn as _tnn, optim as _optim
+from .autograd import flags as _flags
 
 _all_ = ['Tensor', 'no_grad', 'cat', 'stack', 'where', 'maximum', 'softmax', 'log_softmax']
 _grad_slot = Tensor.grad    # the engine's slot: the array the backward pass writes
@@ -158,6 +160,12 @@ def numel(x): return x.numel()
 def allclose(a, b, rtol=1e-05, atol=1e-08):
     "Whether |a - b| <= atol + rtol |b| everywhere (tensors, arrays or numbers)."
     return builtins.bool(np.allclose(getattr(a, 'data', a), getattr(b, 'data', b), rtol=rtol, atol=atol))
+
+class set_grad_enabled:
+    "Recording on or off (chapter 1's `flags.grad_enabled`), as a call or a `with` block that restores it."
+    def __init__(self, mode): self._prev, _flags.grad_enabled = _flags.grad_enabled, builtins.bool(mode)
+    def __enter__(self): return self
+    def __exit__(self, *exc): _flags.grad_enabled = self._prev
 
 def _cpu_only(): return False
 cuda = types.SimpleNamespace(is_available=_cpu_only, device_count=lambda: 0)
