@@ -77,7 +77,7 @@ def draw_graph(root, ax=None, highlight=(), max_nodes=150):
     highlight = set(highlight)
     for n in col:
         for j, p in enumerate(n._parents):  # a parent used k times gets k arrows, bent apart
-            bend = 0.3 * (n._parents[:j].count(p) - (n._parents.count(p) - 1) / 2)
+            bend = 0.3 * (sum(q is p for q in n._parents[:j]) - (sum(q is p for q in n._parents) - 1) / 2)
             ax.annotate('', xy=pos[n], xytext=pos[p], arrowprops=dict(arrowstyle='->', color='0.5', shrinkA=24, shrinkB=24,
                                                                        connectionstyle=f'arc3,rad={bend}'))
         colour = '#ffd27f' if n in highlight else ('#dbe9f6' if n._parents else '#e8f3e0')
