@@ -16,7 +16,13 @@ from backprop_nb.tensor_nn import (Linear, Tanh, Sigmoid, Sequential, MLP, manua
 from backprop_nb.autograd import Value, gradcheck
 from backprop_nb.optim import SGD, Adam
 
-if HAVE_TORCH: torch.set_default_dtype(torch.float64)
+@pytest.fixture(autouse=True, scope='module')
+def _torch_float64():
+    "This module's PyTorch oracle computes in float64; the default goes back afterwards (other modules expect PyTorch's own)."
+    if not HAVE_TORCH: yield; return
+    before = torch.get_default_dtype(); torch.set_default_dtype(torch.float64)
+    try: yield
+    finally: torch.set_default_dtype(before)
 F = torch.nn.functional
 
 # ---------------------------------------------------------------- initialisation
