@@ -75,6 +75,12 @@ def _path(s):
     if not s.strip(): raise argparse.ArgumentTypeError(f"expected a path, got {s!r}")
     return s
 
+def _columns(s):
+    "Comma-separated column names, e.g. 'id,city'."
+    names = [c.strip() for c in s.split(',')]
+    if not all(names): raise argparse.ArgumentTypeError(f"expected comma-separated column names like id,city, got {s!r}")
+    return names
+
 # %% ../nbs/11_cli.ipynb #6d95b656
 def build_parser():
     "The argument parser of `backprop-nb`."
@@ -111,7 +117,9 @@ def _train_flags(t):
     a('--target', default=None, metavar='COLUMN', help="--data: the column to predict; every other column is a feature (an .npz: y)")
     a('--task', choices=['classification', 'regression'], default='classification',
       help="--data: predict the target's classes, or its numbers (mean squared error, R² reported)")
-    a('--no-standardize', action='store_true', help="--data: leave the features as they are (default: standardised with the training split's mean and std)")
+    a('--ignore', type=_columns, default=None, metavar='COLS', help="--data: columns that are not features (an id, a name), comma-separated; predict does not need them")
+    a('--no-standardize', action='store_true', help="--data: leave the features as they are (default: standardised with the training split's mean and std; "
+                                                    "a regression's target is scaled for training either way, and its predictions scaled back)")
     a('--drop-nan', action='store_true', help="--data: leave out rows with a missing value instead of refusing the file")
     a('--n', type=_positive_int, default=None, metavar='N', help=f"number of samples, train + validation (default: {g['n']}; generated datasets only)")
     a('--noise', type=_number(0, low_open=False), default=None, help="the dataset's noise (default: its own; generated datasets only)")
@@ -154,7 +162,7 @@ def _resolve(args):
             raise UsageError(f"--data {args.data}: add --target COLUMN, the column to predict")
         kind = 'file'
     else:
-        only = [f for f, on in (('--target', args.target is not None), ('--task', args.task != 'classification'),
+        only = [f for f, on in (('--target', args.target is not None), ('--task', args.task != 'classification'), ('--ignore', args.ignore is not None),
                                 ('--no-standardize', args.no_standardize), ('--drop-nan', args.drop_nan)) if on]
         if only: raise UsageError(f"{only[0]} is for your own data: add --data FILE")
         args.dataset = args.dataset or 'moons'
@@ -168,7 +176,7 @@ def _resolve(args):
 def _load_data(args):
     "(X, y, info) for the chosen dataset; `info` names the features and classes, and says the task."
     if args.data is not None:
-        try: t = load_table(args.data, args.target, args.task, args.drop_nan)
+        try: t = load_table(args.data, args.target, args.task, args.drop_nan, args.ignore or ())
         except OSError as e: raise UsageError(f"--data {args.data}: {e.strerror or e}") from None
         except ValueError as e: raise UsageError(f"--data {e}") from None
         return t.pop('X'), t.pop('y'), {**t, 'noise': None}
@@ -181,7 +189,7 @@ def _load_data(args):
         try: X, y = make_dataset(args.dataset, n=args.n, seed=args.seed, noise=noise)
         except (ValueError, TypeError) as e: raise UsageError(str(e)) from None
     info = dict(features=[f"x{j}" for j in range(X.shape[1])], target=None, classes=[str(c) for c in range(int(y.max()) + 1)], task='classification')
-    return X, y, {**info, 'noise': noise, 'dropped': 0}
+    return X, y, {**info, 'noise': noise, 'dropped': 0, 'warnings': []}
 
 # %% ../nbs/11_cli.ipynb #35a8835b
 def _split(args):
@@ -190,15 +198,32 @@ def _split(args):
     try: (Xt, yt), (Xv, yv) = train_valid_split(X, y, valid_frac=args.valid_frac, seed=args.seed)
     except (ValueError, TypeError) as e: raise UsageError(str(e)) from None
     info['standardize'] = info['target_standardize'] = None
+    info.setdefault('warnings', [])
+    if args.data is not None and info['task'] == 'classification': _check_classes(args, info, y, yt)
     if args.data is not None and not args.no_standardize:
         mean, std = standardizer(Xt)
         Xt, Xv = standardize(Xt, (mean, std)), standardize(Xv, (mean, std))
         info['standardize'] = {'mean': mean.tolist(), 'std': std.tolist()}
-        if info['task'] == 'regression':
-            m, sd = standardizer(yt)
-            yt, yv = standardize(yt, (m, sd)), standardize(yv, (m, sd))
-            info['target_standardize'] = {'mean': float(m), 'std': float(sd)}
+    if info['task'] == 'regression':   # always (--no-standardize is about the features): predictions are scaled back
+        m, sd = standardizer(yt)
+        yt, yv = standardize(yt, (m, sd)), standardize(yv, (m, sd))
+        info['target_standardize'] = {'mean': float(m), 'std': float(sd)}
     return (Xt, yt), (Xv, yv), info
+
+def _check_classes(args, info, y, yt):
+    "Refuse about one class per row (numbers to predict?); warn of classes too rare to learn, or differing only in case."
+    names, t = info['classes'], repr(info['target'])
+    if len(names) > len(y) / 2:
+        raise UsageError(f"--data {args.data}: the target {t} has {len(names)} different values in {len(y)} rows, too many classes to "
+                         f"learn; is {t} a number to predict? use --task regression")
+    rare = [c for c, k in zip(names, np.bincount(yt, minlength=len(names))) if k < 2]
+    if rare: info['warnings'].append(f"{len(rare)} of the {len(names)} classes of {t} have fewer than 2 training rows ({', '.join(rare[:5])}"
+                                     f"{', ...' * (len(rare) > 5)}): too few to learn; is {t} a number to predict? use --task regression")
+    same = {}
+    for c in names: same.setdefault(c.casefold(), []).append(c)
+    for group in (g for g in same.values() if len(g) > 1):
+        info['warnings'].append(f"the classes {', '.join(map(repr, group))} of {t} differ only in upper/lower case: "
+                                "they are learned as different classes (fix the file if they are one)")
 
 def _choose_loss(args, info):
     "The loss for this task and number of classes, checking a --loss that was asked for."
@@ -273,6 +298,7 @@ def train(args, callbacks=(), stdout=None):
     "Run `backprop-nb train` for parsed `args`; returns (trainer, exit status)."
     say = stdout if isinstance(stdout, _Output) else _Output(stdout or sys.stdout)
     s = _setup(args)
+    for w in s['info']['warnings']: print(f"backprop-nb train: warning: {w}", file=sys.stderr)
     (Xt, yt), (Xv, yv) = s['data']
     model, dl = s['model'], s['dl']
     out = _prepare_out(Path(args.out) if args.out else _default_out(args), args.overwrite)
@@ -401,8 +427,8 @@ def read_csv(path):
 # %% ../nbs/11_cli.ipynb #cf21512c
 MISSING = {'', 'na', 'nan', 'n/a', 'null', 'none'}
 
-def _floats(path, name, values, where):
-    "One column of strings as float64; missing values become nan; `where[i]` names row i in messages."
+def _floats(path, name, values, where, hint=''):
+    "One column of strings as float64; missing values become nan; `where[i]` names row i in messages, `hint` ends the one for a word."
     out = np.empty(len(values))
     for i, s in enumerate(values):
         s = s.strip()
@@ -410,7 +436,7 @@ def _floats(path, name, values, where):
         try: v = float(s)
         except ValueError: v = None
         if v is None or not math.isfinite(v):
-            raise ValueError(f"{path}: {where[i]}, column {name!r}: {s!r} is not {'a finite' if v is not None else 'a'} number")
+            raise ValueError(f"{path}: {where[i]}, column {name!r}: {s!r} is not {'a finite' if v is not None else 'a'} number{'' if v is not None else hint}")
         out[i] = v
     return out
 
@@ -456,19 +482,30 @@ def _classes(path, target, labels):
     index = {c: i for i, c in enumerate(names)}
     return np.array([index[s] for s in labels], dtype=np.int64), names
 
-def load_table(path, target=None, task='classification', drop_nan=False):
-    "A CSV or .npz file as a dict: X (float64), y (class indices, or floats for regression), features, target, classes."
+def _keep(path, columns, target, ignore):
+    "The feature columns: all but the target and the ignored ones (which must exist)."
+    for c in ignore:
+        if c not in columns or c == target:
+            raise ValueError(f"{path}: " + (f"{c!r} is the target; it cannot also be ignored" if c == target else
+                                            f"no column {c!r} to ignore; its columns are {', '.join(columns)}"))
+    return [c for c in columns if c != target and c not in ignore]
+
+def load_table(path, target=None, task='classification', drop_nan=False, ignore=()):
+    "A CSV or .npz file as a dict: X (float64), y (class indices, or floats for regression), features, target, classes; `ignore`: columns left out."
     path = Path(path)
     if path.suffix.lower() == '.npz':
         if target not in (None, 'y'): raise ValueError(f"{path}: the target of an .npz file is its array y; leave out --target {target}")
-        X, t, features, where = _read_npz(path)
-        features, target = features or [f"x{j}" for j in range(X.shape[1])], 'y'
+        X, t, names, where = _read_npz(path)
+        names, target = names or [f"x{j}" for j in range(X.shape[1])], 'y'
+        features = _keep(path, names, target, ignore)
+        X = X[:, [names.index(f) for f in features]]
     else:
         header, rows = read_csv(path)
         if target not in header: raise ValueError(f"{path}: no column {target!r} for the target; its columns are {', '.join(header)}")
-        features, where, col = [h for h in header if h != target], [f"line {n}" for n, _ in rows], header.index(target)
+        features, where, col = _keep(path, header, target, ignore), [f"line {n}" for n, _ in rows], header.index(target)
         if not features: raise ValueError(f"{path}: no feature columns beside the target {target!r}")
-        X = np.column_stack([_floats(path, h, [r[header.index(h)] for _, r in rows], where) for h in features])
+        X = np.column_stack([_floats(path, h, [r[header.index(h)] for _, r in rows], where,
+                                     f": use it as --target, or leave it out with --ignore {h}") for h in features])
         t = [r[col] for _, r in rows]
     holes = sorted([(i, features[j]) for i, j in np.argwhere(np.isnan(X))] + [(i, target) for i, s in enumerate(t) if s.strip().lower() in MISSING])
     if holes and not drop_nan:
@@ -510,8 +547,9 @@ class Run:
         self.target_stats = None if ts is None else (ts['mean'], ts['std'])
 
     def _inputs(self, X):
-        if isinstance(X, dict):
-            missing = [f for f in self.features if f not in X]
+        if isinstance(X, dict) or hasattr(X, 'columns'):   # columns by name: a dict, or a table such as a pandas DataFrame
+            names = list(X.columns) if hasattr(X, 'columns') else X
+            missing = [f for f in self.features if f not in names]
             if missing: raise ValueError(f"Run.predict: no column {', '.join(map(repr, missing))}; the run's features are {', '.join(self.features)}")
             X = np.column_stack([np.asarray(X[f], dtype=np.float64) for f in self.features])
         X = np.asarray(X, dtype=np.float64)
@@ -571,7 +609,7 @@ def load_run(path):
 
 # %% ../nbs/11_cli.ipynb #1824285f
 def read_features(path, run):
-    "The run's features (in its order) from a CSV or .npz file, the target's values if the file has them (else None), and the ignored columns."
+    "The run's features (in its order) from a CSV or .npz file, the target's values if the file has them (else None), the ignored columns, and row names."
     path, target = Path(path), run.config.get('target')
     if path.suffix.lower() == '.npz':
         X, t, header, where = _read_npz(path, need_y=False)
@@ -592,7 +630,7 @@ def read_features(path, run):
         raise ValueError(f"{path}: {len(holes)} missing or NaN feature value{'s' * (len(holes) > 1)} (the first at {where[i]}, column {run.features[j]!r}); "
                          "every feature is needed to predict")
     ignored = [h for h in header if h not in run.features and h != run.config.get('target')]
-    return X, t, ignored
+    return X, t, ignored, where
 
 # %% ../nbs/11_cli.ipynb #bccabd5a
 def _prediction_rows(run, X):
@@ -603,13 +641,13 @@ def _prediction_rows(run, X):
     proba = run.predict_proba(X)
     return ['prediction', *[f"p_{c}" for c in run.classes]], [[p, *(f"{v:.6g}" for v in row)] for p, row in zip(pred, proba)]
 
-def _score(run, X, t, path):
-    "Accuracy or R² on the rows whose target is given, as words."
+def _score(run, X, t, where, path):
+    "Accuracy or R² on the rows whose target is given, as words; `where[i]` names row i in messages."
     known = [i for i, s in enumerate(t) if s.strip().lower() not in MISSING]
     if not known: return f"no {run.config['target']!r} values to compare with"
     X = X[known]
     if run.task == 'regression':
-        y = _floats(path, run.config['target'], [t[i] for i in known], [f"row {i}" for i in known])
+        y = _floats(path, run.config['target'], [t[i] for i in known], [where[i] for i in known])
         return f"R² {_r2_text(r2_score(y, run.predict(X)))} on {len(known)} rows with a {run.config['target']!r} value"
     hits = sum(p == _label(t[i]) for p, i in zip(run.predict(X), known))
     return f"accuracy {_pct(hits / len(known))} ({hits} of {len(known)} rows)"
@@ -618,7 +656,9 @@ def predict_command(args, say):
     "Run `backprop-nb predict` for parsed `args`; returns the exit status."
     try: run = load_run(args.run)
     except (OSError, ValueError, KeyError, TypeError) as e: raise UsageError(f"--run {args.run}: {e}") from None
-    try: X, t, ignored = read_features(args.data, run)
+    try:
+        X, t, ignored, where = read_features(args.data, run)
+        score = None if t is None else _score(run, X, t, where, args.data)   # a bad target value stops us before anything is written
     except OSError as e: raise UsageError(f"--data {args.data}: {e.strerror or e}") from None
     except ValueError as e: raise UsageError(f"--data {e}") from None
     out = Path(args.out) if args.out else None
@@ -629,8 +669,8 @@ def predict_command(args, say):
         with (open(out, 'w', newline='', encoding='utf-8') if out else contextlib.nullcontext(say)) as f: csv.writer(f).writerows([header, *rows])
     except OSError as e: raise UsageError(f"--out {out}: cannot write there ({e.strerror or e})") from None
     tell = say if out else _Output(sys.stderr)
-    tell(f"predicted {len(rows)} rows with {run!r}" + (f" -> {out}" if out else '') + (f"; ignored columns: {', '.join(ignored)}" if ignored else ''))
-    if t is not None: tell(_score(run, X, t, args.data))
+    tell(f"predicted {len(rows)} row{'s' * (len(rows) != 1)} with {run!r}" + (f" -> {out}" if out else '') + (f"; ignored columns: {', '.join(ignored)}" if ignored else ''))
+    if score is not None: tell(score)
     return 0
 
 # %% ../nbs/11_cli.ipynb #3bfe8d73

@@ -296,3 +296,100 @@ def test_standardized_columns_have_mean_0_and_std_1_or_are_zero(X):
     spread = ~const & (X.std(0) > 1e-9 * np.abs(X).max(0))       # well above rounding
     np.testing.assert_allclose(Z[:, spread].mean(0), 0, atol=1e-7)
     np.testing.assert_allclose(Z[:, spread].std(0), 1, rtol=1e-6)
+
+# ---------------------------------------------------------------- a newcomer's read-through: silent wrong results
+def price_rows(n=60, seed=0):
+    "A table whose target is an integer price: numbers to predict, not classes."
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(0, 1, size=(n, 2))
+    price = np.round(100 + 300 * X[:, 0] + 50 * X[:, 1]).astype(int)
+    return ['size', 'age', 'price'], [[*x, p] for x, p in zip(X.tolist(), price)], X, price
+
+def test_an_integer_target_with_a_class_per_row_is_refused(tmp_path):
+    header, rows, _, _ = price_rows()
+    write_csv(tmp_path / 'price.csv', header, rows)
+    one_line_error(cli('train', '--data', 'price.csv', '--target', 'price', '--out', 'r', cwd=tmp_path),
+                   "the target 'price' has", 'is \'price\' a number to predict? use --task regression')
+    assert not (tmp_path / 'r').exists()
+    r = cli('train', '--data', 'price.csv', '--target', 'price', '--task', 'regression', *FAST, '--out', 'r', cwd=tmp_path)
+    assert r.returncode == 0 and r.stderr == '', r.stderr
+
+def test_rare_classes_and_classes_differing_in_case_are_warned_of(tmp_path):
+    header, rows = iris_rows()
+    rows = [list(r) for r in rows]
+    rows[0][4], rows[1][4] = 'Setosa', 'odd'          # 'Setosa' beside 'setosa'; 'odd' has one row
+    write_csv(tmp_path / 'w.csv', header, rows)
+    r = cli('train', '--data', 'w.csv', '--target', 'species', *FAST, '--out', 'r', cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    warnings = r.stderr.strip().splitlines()
+    assert all(w.startswith('backprop-nb train: warning: ') for w in warnings) and len(warnings) == 2, warnings
+    assert "'Setosa', 'setosa'" in warnings[1] and 'upper/lower case' in warnings[1]
+    assert 'fewer than 2 training rows' in warnings[0] and "'species' a number to predict" in warnings[0]
+    assert cli('train', '--data', 'w.csv', '--target', 'species', '--ignore', 'sepal_length', *FAST, '--out', 's', cwd=tmp_path).stderr
+    iris = tmp_path / 'i.csv'
+    write_csv(iris, *iris_rows())
+    assert cli('train', '--data', 'i.csv', '--target', 'species', *FAST, '--out', 'q', cwd=tmp_path).stderr == ''
+
+def test_ignore_leaves_columns_out_of_training_and_predict(tmp_path):
+    header, rows = iris_rows()
+    write_csv(tmp_path / 'c.csv', ['id', 'city', *header], [[i, 'Paris', *r] for i, r in enumerate(rows)])
+    one_line_error(cli('train', '--data', 'c.csv', '--target', 'species', '--out', 'r', cwd=tmp_path),
+                   "line 2, column 'city': 'Paris' is not a number: use it as --target, or leave it out with --ignore city")
+    r = cli('train', '--data', 'c.csv', '--target', 'species', '--ignore', 'id, city', *FAST, '--out', 'r', cwd=tmp_path)
+    assert r.returncode == 0 and 'c.csv: 150 samples, 4 features' in r.stdout, r.stderr
+    c = json.loads((tmp_path / 'r' / 'config.json').read_text())
+    assert c['ignore'] == ['id', 'city'] and c['features'] == header[:4] and c['layers'][0] == 4
+    write_csv(tmp_path / 'new.csv', header[:4], [r_[:4] for r_ in rows[:3]])     # no id, no city: not needed
+    p = cli('predict', '--run', 'r', '--data', 'new.csv', cwd=tmp_path)
+    assert p.returncode == 0 and len(p.stdout.splitlines()) == 4, p.stderr
+    one_line_error(cli('train', '--data', 'c.csv', '--target', 'species', '--ignore', 'zip', '--out', 's', cwd=tmp_path), "no column 'zip' to ignore")
+    one_line_error(cli('train', '--data', 'c.csv', '--target', 'species', '--ignore', 'species', '--out', 's', cwd=tmp_path), 'is the target')
+    one_line_error(cli('train', '--ignore', 'id', '--out', 's', cwd=tmp_path), '--ignore is for your own data')
+    one_line_error(cli('train', '--data', 'c.csv', '--target', 'species', '--ignore', 'id,,city', cwd=tmp_path), 'expected comma-separated column names')
+    t = load_table(tmp_path / 'c.csv', 'species', ignore=['id', 'city'])
+    assert t['features'] == header[:4] and t['X'].shape == (150, 4)
+    np.savez(tmp_path / 'n.npz', X=np.column_stack([np.arange(150), t['X']]), y=t['y'], features=np.array(['id', *header[:4]]))
+    t = load_table(tmp_path / 'n.npz', ignore=['id'])
+    assert t['features'] == header[:4] and (t['X'] == load_table(tmp_path / 'c.csv', 'species', ignore=['id', 'city'])['X']).all()
+
+def test_predict_refuses_a_non_numeric_regression_target_before_writing(tmp_path):
+    header, rows, _, _ = price_rows()
+    write_csv(tmp_path / 'price.csv', header, rows)
+    assert cli('train', '--data', 'price.csv', '--target', 'price', '--task', 'regression', *FAST, '--out', 'r', cwd=tmp_path).returncode == 0
+    rows = [list(r) for r in rows[:5]]
+    rows[2][2] = 'cheap'
+    write_csv(tmp_path / 'new.csv', header, rows)
+    one_line_error(cli('predict', '--run', 'r', '--data', 'new.csv', '--out', 'p.csv', cwd=tmp_path), "line 4, column 'price': 'cheap' is not a number")
+    assert not (tmp_path / 'p.csv').exists()
+    p = cli('predict', '--run', 'r', '--data', 'price.csv', '--out', 'p.csv', cwd=tmp_path)
+    assert p.returncode == 0 and 'predicted 60 rows' in p.stdout and 'R² ' in p.stdout, p.stderr
+    write_csv(tmp_path / 'one.csv', header, rows[:1])
+    p = cli('predict', '--run', 'r', '--data', 'one.csv', cwd=tmp_path)
+    assert p.returncode == 0 and 'predicted 1 row with' in p.stderr, p.stderr
+
+class Table:
+    "A stand-in for a pandas DataFrame: `.columns`, and a column by name."
+    def __init__(self, cols): self.cols = cols
+    @property
+    def columns(self): return list(self.cols)
+    def __getitem__(self, name): return self.cols[name]
+    def __array__(self, dtype=None, copy=None): return np.column_stack(list(self.cols.values())).astype(dtype or np.float64)
+
+def test_run_predict_reads_a_table_by_column_name(iris):
+    run = load_run(iris / 'run')
+    header, rows = iris_rows()
+    X = np.array([r[:4] for r in rows], dtype=float)
+    table = Table({h: X[:, j] for j, h in reversed(list(enumerate(header[:4])))})     # columns in another order
+    assert (run.predict(table) == run.predict(X)).all()
+    with pytest.raises(ValueError, match="no column 'petal_width'"): run.predict(Table({h: X[:, j] for j, h in enumerate(header[:3])}))
+
+def test_no_standardize_keeps_the_targets_scaling(tmp_path):
+    header, rows, X, price = price_rows(200)
+    write_csv(tmp_path / 'price.csv', header, rows)
+    r = cli('train', '--data', 'price.csv', '--target', 'price', '--task', 'regression', '--no-standardize', '--quiet', '--out', 'r', cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    c = json.loads((tmp_path / 'r' / 'config.json').read_text())
+    assert c['standardize'] is None and abs(c['target_standardize']['mean'] - price[:160].mean()) < 40
+    h = json.loads((tmp_path / 'r' / 'history.json').read_text())
+    assert h['final']['valid']['r2'] >= 0.8, h['final']
+    assert r2_score(price, load_run(tmp_path / 'r').predict(X)) >= 0.8
