@@ -350,12 +350,21 @@ def _save(out, args, s, trainer, final, seconds):
 
 def _figures(args, s, trainer, final):
     "The run's pictures as (file name, function drawing the figure)."
-    from backprop_nb.plots import plot_history, plot_decision_boundary
+    from backprop_nb.plots import plot_history
     h, ((Xt, yt), (Xv, yv)) = trainer.history, s['data']
     if h.steps.get('loss'): yield 'loss.png', lambda: plot_history(h)
     if Xt.shape[1] == 2 and s['classes'] is not None:  # a decision boundary needs classes, and a plane to draw on
         title = f"{_name(args)}: train {_pct(final['train'].get('acc'))}, valid {_pct(final['valid'].get('acc'))}"
-        yield 'boundary.png', lambda: plot_decision_boundary(trainer.model, np.concatenate([Xt, Xv]), np.concatenate([yt, yv]), title=title)
+        yield 'boundary.png', lambda: _boundary(trainer.model, np.concatenate([Xt, Xv]), np.concatenate([yt, yv]), title, args, s['info'])
+
+def _boundary(model, X, y, title, args, info):
+    "The decision boundary; for your own data, the axes named after the two features (standardised, unless --no-standardize)."
+    from backprop_nb.plots import plot_decision_boundary
+    fig = plot_decision_boundary(model, X, y, title=title)
+    if args.data is not None:
+        unit = '' if info['standardize'] is None else ' (standardised)'
+        fig.axes[0].set_xlabel(info['features'][0] + unit); fig.axes[0].set_ylabel(info['features'][1] + unit)
+    return fig
 
 def _draw(path, draw):
     "Draw a figure and save it; with numbers too large (or not finite) to draw, leave no half-written file."
@@ -406,7 +415,9 @@ def read_csv(path):
             reader = csv.reader(f)
             header = next(reader, None)
             rows = [(reader.line_num, r) for r in reader if any(c.strip() for c in r)]   # blank lines are skipped
-    except UnicodeDecodeError: raise ValueError(f"{path}: not a text file (UTF-8 CSV expected)") from None
+    except UnicodeDecodeError:
+        if b'\0' in Path(path).read_bytes(): raise ValueError(f"{path}: not a text file (UTF-8 CSV expected)") from None
+        raise ValueError(f"{path}: not UTF-8 text (saved as Latin-1 or another encoding?): re-save it as UTF-8 CSV") from None
     except csv.Error as e: raise ValueError(f"{path}: not a CSV file ({e})") from None
     if header is None or not any(h.strip() for h in header): raise ValueError(f"{path}: the file is empty")
     header = [h.strip() for h in header]
@@ -415,6 +426,7 @@ def read_csv(path):
     if sum(map(_is_number, header)) > len(header) / 2:
         raise ValueError(f"{path}: line 1 holds numbers ({', '.join(header[:3])}{', ...' * (len(header) > 3)}), not column names: "
                          "the file needs a header line")
+    if len(header) > 1 and not header[-1]: raise ValueError(f"{path}: line 1 ends with a comma (an empty column name)")
     names = set()
     for h in header:
         if not h or h in names: raise ValueError(f"{path}: line 1 has {'an empty' if not h else 'a repeated'} column name {h!r}")
@@ -736,9 +748,9 @@ class _Output:
 
 # %% ../nbs/11_cli.ipynb #8880a62d
 class _Help(argparse.ArgumentDefaultsHelpFormatter):
-    "Shows each flag's default, except where the help text gives the per-dataset defaults itself."
+    "Shows each flag's default, except for on/off flags and where the help text gives the per-dataset defaults itself."
     def _get_help_string(self, action):
-        return action.help if action.default is None else super()._get_help_string(action)
+        return action.help if action.default is None or action.nargs == 0 else super()._get_help_string(action)
 
 
 

@@ -1,5 +1,5 @@
 "`backprop-nb train --data` and `backprop-nb predict`: your own CSV/.npz files, the saved standardisation, load_run, bad files."
-import csv, json, os, subprocess, sys
+import csv, json, os, re, subprocess, sys
 from pathlib import Path
 import numpy as np
 import pytest
@@ -204,6 +204,8 @@ BAD_CSV = [
     ('only target', 'label\nx\ny\n', [], 'no feature columns'),
     ('binary', b'a,b,label\n\xff\xfe\x00\x01,2,3\n', [], 'not a text file'),
     ('semicolons', 'a;b;label\n1;2;x\n3;4;y\n', [], 'separated by commas'),
+    ('latin-1', 'a,b,label\n1,2,caf\xe9\n3,4,th\xe9\n'.encode('latin-1'), [], 'not UTF-8 text (saved as Latin-1 or another encoding?): re-save it as UTF-8'),
+    ('trailing comma', 'a,b,label,\n1,2,x,\n3,4,y,\n', [], 'line 1 ends with a comma (an empty column name)'),
 ]
 
 @pytest.mark.parametrize('kind,text,flags,msg', BAD_CSV, ids=[b[0] for b in BAD_CSV])
@@ -393,3 +395,51 @@ def test_no_standardize_keeps_the_targets_scaling(tmp_path):
     h = json.loads((tmp_path / 'r' / 'history.json').read_text())
     assert h['final']['valid']['r2'] >= 0.8, h['final']
     assert r2_score(price, load_run(tmp_path / 'r').predict(X)) >= 0.8
+
+# ---------------------------------------------------------------- a newcomer's read-through: getting lost
+ROOT = Path(__file__).resolve().parent.parent
+
+def test_the_chapter_and_the_readme_show_how_to_write_iris_csv_first(tmp_path):
+    "The lines shown before `--data iris.csv` write the file into the current folder, and the commands shown after them work."
+    pytest.importorskip('sklearn')
+    nb = json.loads((ROOT / 'nbs' / '11_cli.ipynb').read_text(encoding='utf-8'))
+    intro = next(''.join(c['source']) for c in nb['cells'] if '--data iris.csv' in ''.join(c['source']))
+    readme = (ROOT / 'README.md').read_text(encoding='utf-8')
+    code = re.search(r'```python\n(.*?)```', intro, re.S)
+    heredoc = re.search(r"^python - <<'EOF'.*?\n(.*?)^EOF$", readme, re.S | re.M)
+    assert code and code.start() < intro.index('--data iris.csv'), intro
+    assert heredoc and heredoc.start() < readme.index('--data iris.csv')
+    for i, (src, text) in enumerate([(code.group(1), intro), (heredoc.group(1), readme)]):
+        d = tmp_path / str(i); d.mkdir()
+        r = subprocess.run([sys.executable, '-c', src], cwd=d, capture_output=True, text=True, timeout=120)
+        assert r.returncode == 0 and (d / 'iris.csv').exists(), r.stderr
+        commands = [l.split('#')[0].split() for l in re.findall(r'^(backprop-nb \S+ .*iris.*)$', text, re.M)]
+        assert len(commands) == 2 and [c[1] for c in commands] == ['train', 'predict'], commands
+        for argv in commands:
+            r = cli(*argv[1:], cwd=d)
+            assert r.returncode == 0, (argv, r.stderr)
+        assert 'accuracy' in r.stdout and (d / 'predictions.csv').exists()
+
+def test_help_shows_no_default_for_on_off_flags():
+    import contextlib, io
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf): assert main(['train', '--help']) == 0
+    text = ' '.join(buf.getvalue().split())      # argparse wraps the lines
+    assert '(default: False)' not in text and '(default: 0.2)' in text
+    line = text.split('--no-standardize --data:', 1)[1].split('--drop-nan')[0]
+    assert line.count('default') == 1 and "target is scaled for training either way" in line, line
+
+def test_boundary_of_a_two_feature_table_names_its_axes(tmp_path, monkeypatch):
+    import backprop_nb.plots as plots
+    figs, draw = [], plots.plot_decision_boundary
+    def spy(*a, **k):
+        figs.append(draw(*a, **k))
+        return figs[-1]
+    monkeypatch.setattr(plots, 'plot_decision_boundary', spy)
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(80, 2)); y = np.where(X[:, 0] > X[:, 1], 'a', 'b')
+    write_csv(tmp_path / 'b.csv', ['height', 'weight', 'kind'], [[*x, c] for x, c in zip(X, y)])
+    for flags in ([], ['--no-standardize']):
+        assert main(['train', '--data', str(tmp_path / 'b.csv'), '--target', 'kind', *FAST, *flags, '--out', str(tmp_path / f'r{len(flags)}')]) == 0
+    labels = [(f.axes[0].get_xlabel(), f.axes[0].get_ylabel()) for f in figs]     # set after the call: read them once the runs are done
+    assert labels == [('height (standardised)', 'weight (standardised)'), ('height', 'weight')], labels
