@@ -8,7 +8,7 @@ __all__ = ['LOSSES', 'OPTIMIZERS', 'ENGINES', 'DEFAULTS', 'MISSING', 'RUN_FILES'
            'load_run', 'read_features', 'predict_command']
 
 # %% ../nbs/11_cli.ipynb #f8d05854
-import argparse, contextlib, csv, inspect, json, math, os, sys, time, warnings, zipfile
+import argparse, contextlib, csv, hashlib, inspect, json, math, os, sys, time, warnings, zipfile
 from pathlib import Path
 import numpy as np
 import backprop_nb
@@ -199,7 +199,11 @@ def _split(args):
     except (ValueError, TypeError) as e: raise UsageError(str(e)) from None
     info['standardize'] = info['target_standardize'] = None
     info.setdefault('warnings', [])
-    if args.data is not None and info['task'] == 'classification': _check_classes(args, info, y, yt)
+    if args.data is not None:   # which rows were held out, and a fingerprint of the file: predict can then tell training rows apart
+        _, (iv, _) = train_valid_split(np.arange(len(y), dtype=np.float64)[:, None], y, valid_frac=args.valid_frac, seed=args.seed)
+        info['valid_rows'] = [info['rows'][int(i)] for i in iv[:, 0]]
+        info['data_sha256'] = hashlib.sha256(Path(args.data).read_bytes()).hexdigest()
+        if info['task'] == 'classification': _check_classes(args, info, y, yt)
     if args.data is not None and not args.no_standardize:
         mean, std = standardizer(Xt)
         Xt, Xv = standardize(Xt, (mean, std)), standardize(Xv, (mean, std))
@@ -263,8 +267,8 @@ def _setup(args):
     return dict(data=((Xt, yt), (Xv, yv)), classes=k, noise=info['noise'], loss=loss, model=model, name=name, dl=dl, opt=opt, schedule=sched,
                 info=info, resolved={'noise': info['noise'], 'samples': n, 'loss': loss, 'classes': info['classes'], 'model': name,
                                      'layers': [d, *nouts], 'parameters': model.num_parameters(), 'optimizer_settings': repr(opt),
-                                     'schedule_settings': repr(sched), **{k_: info[k_] for k_ in ('features', 'target', 'task', 'standardize',
-                                                                                                   'target_standardize', 'dropped')}})
+                                     'schedule_settings': repr(sched), **{k_: info.get(k_) for k_ in ('features', 'target', 'task', 'standardize',
+                                                                                                   'target_standardize', 'dropped', 'valid_rows', 'data_sha256')}})
 
 # %% ../nbs/11_cli.ipynb #10c80cd0
 def r2_score(y, pred):
@@ -530,7 +534,7 @@ def load_table(path, target=None, task='classification', drop_nan=False, ignore=
     X, t, where = X[keep], [s for s, k in zip(t, keep) if k], [w for w, k in zip(where, keep) if k]
     if task == 'regression': y, classes = _floats(path, target, t, where), None
     else: y, classes = _classes(path, target, [_label(s) for s in t])
-    return dict(X=X, y=y, features=features, target=target, classes=classes, task=task, dropped=int((~keep).sum()))
+    return dict(X=X, y=y, features=features, target=target, classes=classes, task=task, dropped=int((~keep).sum()), rows=where)
 
 # %% ../nbs/11_cli.ipynb #1ef9f6f7
 def standardizer(X):
@@ -644,6 +648,13 @@ def read_features(path, run):
     ignored = [h for h in header if h not in run.features and h != run.config.get('target')]
     return X, t, ignored, where
 
+def _validation_rows(run, path, where):
+    "When `path` is the very file the run was trained on (same bytes): the indices of its validation rows; else None."
+    digest = run.config.get('data_sha256')
+    if digest is None or hashlib.sha256(Path(path).read_bytes()).hexdigest() != digest: return None
+    valid = set(run.config.get('valid_rows') or [])
+    return [i for i, w in enumerate(where) if w in valid]
+
 # %% ../nbs/11_cli.ipynb #bccabd5a
 def _prediction_rows(run, X):
     "Header and rows of the predictions CSV."
@@ -671,6 +682,9 @@ def predict_command(args, say):
     try:
         X, t, ignored, where = read_features(args.data, run)
         score = None if t is None else _score(run, X, t, where, args.data)   # a bad target value stops us before anything is written
+        valid = _validation_rows(run, args.data, where)
+        if score is not None and valid:
+            score += f"; on the {len(valid)} validation rows alone: {_score(run, X[valid], [t[i] for i in valid], [where[i] for i in valid], args.data)}"
     except OSError as e: raise UsageError(f"--data {args.data}: {e.strerror or e}") from None
     except ValueError as e: raise UsageError(f"--data {e}") from None
     out = Path(args.out) if args.out else None
@@ -682,6 +696,9 @@ def predict_command(args, say):
     except OSError as e: raise UsageError(f"--out {out}: cannot write there ({e.strerror or e})") from None
     tell = say if out else _Output(sys.stderr)
     tell(f"predicted {len(rows)} row{'s' * (len(rows) != 1)} with {run!r}" + (f" -> {out}" if out else '') + (f"; ignored columns: {', '.join(ignored)}" if ignored else ''))
+    if valid is not None:
+        tell(f"{args.data} is the file the run was trained on: {run.config['samples'] - len(run.config['valid_rows'])} of its rows were "
+             f"training rows, {len(valid)} validation rows (scores on training rows are optimistic)")
     if score is not None: tell(score)
     return 0
 

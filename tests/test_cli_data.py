@@ -443,3 +443,21 @@ def test_boundary_of_a_two_feature_table_names_its_axes(tmp_path, monkeypatch):
         assert main(['train', '--data', str(tmp_path / 'b.csv'), '--target', 'kind', *FAST, *flags, '--out', str(tmp_path / f'r{len(flags)}')]) == 0
     labels = [(f.axes[0].get_xlabel(), f.axes[0].get_ylabel()) for f in figs]     # set after the call: read them once the runs are done
     assert labels == [('height (standardised)', 'weight (standardised)'), ('height', 'weight')], labels
+
+# ---------------------------------------------------------------- the rows a run was trained on
+def test_predict_on_the_training_file_scores_the_validation_rows_alone(iris):
+    from backprop_nb.data import train_valid_split
+    c = json.loads((iris / 'run' / 'config.json').read_text())
+    t = load_table(iris / 'iris.csv', 'species')
+    (Xt, _), (Xv, _) = train_valid_split(t['X'], t['y'], valid_frac=0.2, seed=0)
+    lines = [int(w.split()[1]) for w in c['valid_rows']]
+    assert len(lines) == 30 and (t['X'][[n - 2 for n in lines]] == Xv).all()        # line 2 holds row 0
+    r = cli('predict', '--run', 'run', '--data', 'iris.csv', cwd=iris)
+    assert r.returncode == 0, r.stderr
+    assert 'iris.csv is the file the run was trained on: 120 of its rows were training rows, 30 validation rows' in r.stderr
+    run, rows = load_run(iris / 'run'), iris_rows()[1]
+    hits = sum(run.predict(np.array([rows[n - 2][:4]], dtype=float))[0] == rows[n - 2][4] for n in lines)
+    assert f'on the 30 validation rows alone: accuracy {100 * hits / 30:.1f}% ({hits} of 30 rows)' in r.stderr, r.stderr
+    (iris / 'more.csv').write_text((iris / 'iris.csv').read_text() + '5.0,3.4,1.5,0.2,setosa\n')   # another file: no such claim
+    r = cli('predict', '--run', 'run', '--data', 'more.csv', cwd=iris)
+    assert r.returncode == 0 and 'trained on' not in r.stderr and 'validation rows' not in r.stderr, r.stderr
