@@ -8,7 +8,7 @@ __all__ = ['LOSSES', 'OPTIMIZERS', 'ENGINES', 'DEFAULTS', 'MISSING', 'RUN_FILES'
            'load_run', 'read_features', 'predict_command']
 
 # %% ../nbs/11_cli.ipynb #f8d05854
-import argparse, contextlib, csv, hashlib, inspect, json, math, os, sys, time, warnings, zipfile
+import argparse, codecs, contextlib, csv, hashlib, inspect, json, math, os, sys, time, warnings, zipfile
 from pathlib import Path
 import numpy as np
 import backprop_nb
@@ -106,6 +106,20 @@ def _predict_flags(q):
       help="a CSV file with the run's feature columns (any order; the target column optional), or an .npz with X (and y)")
     a('--out', type=_path, default=None, metavar='CSV', help='write the predictions here (default: to the terminal, the summary to stderr)')
     a('--overwrite', action='store_true', help='let --out replace an existing file')
+    _csv_flags(a, "(default: the training file's, else")
+
+def _csv_flags(a, default):
+    a('--sep', type=_sep, default=None, metavar='CHAR', help=f"--data: the character between columns, e.g. ';' or tab {default} a comma)")
+    a('--encoding', type=_encoding, default=None, help=f"--data: the file's text encoding, e.g. latin-1 {default} utf-8)")
+
+def _sep(s):
+    s = '\t' if s in ('tab', '\\t') else s
+    if len(s) != 1 or s in '"\r\n': raise argparse.ArgumentTypeError(f"expected one character (or 'tab'), got {s!r}")
+    return s
+
+def _encoding(s):
+    try: return codecs.lookup(s).name
+    except LookupError: raise argparse.ArgumentTypeError(f"unknown text encoding {s!r}; try utf-8 or latin-1") from None
 
 # %% ../nbs/11_cli.ipynb #46b5bcf7
 def _train_flags(t):
@@ -121,6 +135,7 @@ def _train_flags(t):
     a('--no-standardize', action='store_true', help="--data: leave the features as they are (default: standardised with the training split's mean and std; "
                                                     "a regression's target is scaled for training either way, and its predictions scaled back)")
     a('--drop-nan', action='store_true', help="--data: leave out rows with a missing value instead of refusing the file")
+    _csv_flags(a, '(default:')
     a('--n', type=_positive_int, default=None, metavar='N', help=f"number of samples, train + validation (default: {g['n']}; generated datasets only)")
     a('--noise', type=_number(0, low_open=False), default=None, help="the dataset's noise (default: its own; generated datasets only)")
     a('--valid-frac', type=_number(0, 1, low_open=False), default=0.2, metavar='F', help='fraction of samples held out for validation')
@@ -163,6 +178,7 @@ def _resolve(args):
         kind = 'file'
     else:
         only = [f for f, on in (('--target', args.target is not None), ('--task', args.task != 'classification'), ('--ignore', args.ignore is not None),
+                                ('--sep', args.sep is not None), ('--encoding', args.encoding is not None),
                                 ('--no-standardize', args.no_standardize), ('--drop-nan', args.drop_nan)) if on]
         if only: raise UsageError(f"{only[0]} is for your own data: add --data FILE")
         args.dataset = args.dataset or 'moons'
@@ -176,7 +192,7 @@ def _resolve(args):
 def _load_data(args):
     "(X, y, info) for the chosen dataset; `info` names the features and classes, and says the task."
     if args.data is not None:
-        try: t = load_table(args.data, args.target, args.task, args.drop_nan, args.ignore or ())
+        try: t = load_table(args.data, args.target, args.task, args.drop_nan, args.ignore or (), args.sep or ',', args.encoding or 'utf-8')
         except OSError as e: raise UsageError(f"--data {args.data}: {e.strerror or e}") from None
         except ValueError as e: raise UsageError(f"--data {e}") from None
         return t.pop('X'), t.pop('y'), {**t, 'noise': None}
@@ -412,21 +428,25 @@ def _is_number(s):
     except ValueError: return False
     return True
 
-def read_csv(path):
+def read_csv(path, sep=',', encoding='utf-8'):
     "The header and the rows `(line number, fields)` of a CSV file, as strings; refuses empty, headerless and ragged files."
+    utf8 = codecs.lookup(encoding).name == 'utf-8'
     try:
-        with open(path, newline='', encoding='utf-8-sig') as f:
-            reader = csv.reader(f)
+        with open(path, newline='', encoding='utf-8-sig' if utf8 else encoding) as f:   # -sig: a byte-order mark is not part of a name
+            reader = csv.reader(f, delimiter=sep)
             header = next(reader, None)
             rows = [(reader.line_num, r) for r in reader if any(c.strip() for c in r)]   # blank lines are skipped
-    except UnicodeDecodeError:
-        if b'\0' in Path(path).read_bytes(): raise ValueError(f"{path}: not a text file (UTF-8 CSV expected)") from None
-        raise ValueError(f"{path}: not UTF-8 text (saved as Latin-1 or another encoding?): re-save it as UTF-8 CSV") from None
+    except UnicodeDecodeError as e:
+        if b'\0' in Path(path).read_bytes(): raise ValueError(f"{path}: not a text file ({encoding} CSV expected)") from None
+        if not utf8: raise ValueError(f"{path}: not {encoding} text ({e.reason} at byte {e.start})") from None
+        raise ValueError(f"{path}: not UTF-8 text (saved as Latin-1 or another encoding?): re-save it as UTF-8 CSV, or add --encoding latin-1") from None
     except csv.Error as e: raise ValueError(f"{path}: not a CSV file ({e})") from None
     if header is None or not any(h.strip() for h in header): raise ValueError(f"{path}: the file is empty")
     header = [h.strip() for h in header]
-    if len(header) == 1 and any(c in header[0] for c in ';\t'):
-        raise ValueError(f"{path}: line 1 is a single column {header[0][:40]!r}: the columns must be separated by commas")
+    found = next((c for c in ';\t,' if c != sep and c in header[0]), None) if len(header) == 1 else None
+    if found:
+        raise ValueError(f"{path}: line 1 is a single column {header[0][:40]!r}: the columns must be separated by "
+                         f"{'commas' if sep == ',' else repr(sep)}, or add --sep {'tab' if found == chr(9) else repr(found)}")
     if sum(map(_is_number, header)) > len(header) / 2:
         raise ValueError(f"{path}: line 1 holds numbers ({', '.join(header[:3])}{', ...' * (len(header) > 3)}), not column names: "
                          "the file needs a header line")
@@ -506,7 +526,7 @@ def _keep(path, columns, target, ignore):
                                             f"no column {c!r} to ignore; its columns are {', '.join(columns)}"))
     return [c for c in columns if c != target and c not in ignore]
 
-def load_table(path, target=None, task='classification', drop_nan=False, ignore=()):
+def load_table(path, target=None, task='classification', drop_nan=False, ignore=(), sep=',', encoding='utf-8'):
     "A CSV or .npz file as a dict: X (float64), y (class indices, or floats for regression), features, target, classes; `ignore`: columns left out."
     path = Path(path)
     if path.suffix.lower() == '.npz':
@@ -516,7 +536,7 @@ def load_table(path, target=None, task='classification', drop_nan=False, ignore=
         features = _keep(path, names, target, ignore)
         X = X[:, [names.index(f) for f in features]]
     else:
-        header, rows = read_csv(path)
+        header, rows = read_csv(path, sep, encoding)
         if target not in header: raise ValueError(f"{path}: no column {target!r} for the target; its columns are {', '.join(header)}")
         features, where, col = _keep(path, header, target, ignore), [f"line {n}" for n, _ in rows], header.index(target)
         if not features: raise ValueError(f"{path}: no feature columns beside the target {target!r}")
@@ -624,8 +644,9 @@ def load_run(path):
     return Run(model, c)
 
 # %% ../nbs/11_cli.ipynb #1824285f
-def read_features(path, run):
+def read_features(path, run, sep=None, encoding=None):
     "The run's features (in its order) from a CSV or .npz file, the target's values if the file has them (else None), the ignored columns, and row names."
+    sep, encoding = sep or run.config.get('sep') or ',', encoding or run.config.get('encoding') or 'utf-8'   # by default, as the training file
     path, target = Path(path), run.config.get('target')
     if path.suffix.lower() == '.npz':
         X, t, header, where = _read_npz(path, need_y=False)
@@ -633,7 +654,7 @@ def read_features(path, run):
         header = header or [f"x{j}" for j in range(X.shape[1])]
         columns = lambda f: X[:, header.index(f)]
     else:
-        header, rows = read_csv(path)
+        header, rows = read_csv(path, sep, encoding)
         where = [f"line {n}" for n, _ in rows]
         columns = lambda f: _floats(path, f, [r[header.index(f)] for _, r in rows], where)
         t = [r[header.index(target)] for _, r in rows] if target in header else None
@@ -680,7 +701,7 @@ def predict_command(args, say):
     try: run = load_run(args.run)
     except (OSError, ValueError, KeyError, TypeError) as e: raise UsageError(f"--run {args.run}: {e}") from None
     try:
-        X, t, ignored, where = read_features(args.data, run)
+        X, t, ignored, where = read_features(args.data, run, args.sep, args.encoding)
         score = None if t is None else _score(run, X, t, where, args.data)   # a bad target value stops us before anything is written
         valid = _validation_rows(run, args.data, where)
         if score is not None and valid:

@@ -461,3 +461,29 @@ def test_predict_on_the_training_file_scores_the_validation_rows_alone(iris):
     (iris / 'more.csv').write_text((iris / 'iris.csv').read_text() + '5.0,3.4,1.5,0.2,setosa\n')   # another file: no such claim
     r = cli('predict', '--run', 'run', '--data', 'more.csv', cwd=iris)
     assert r.returncode == 0 and 'trained on' not in r.stderr and 'validation rows' not in r.stderr, r.stderr
+
+# ---------------------------------------------------------------- other separators and encodings
+def test_sep_and_encoding_for_train_and_predict(tmp_path):
+    header, rows = iris_rows()
+    rows = [[*(str(v).replace('.', ',') for v in r[:4]), 'séto' if r[4] == 'setosa' else r[4]] for r in rows]   # decimal commas
+    text = '\n'.join(';'.join(r) for r in [header, *rows]) + '\n'
+    (tmp_path / 'eu.csv').write_bytes(text.encode('latin-1'))
+    one_line_error(cli('train', '--data', 'eu.csv', '--target', 'species', cwd=tmp_path), 'or add --encoding latin-1')
+    one_line_error(cli('train', '--data', 'eu.csv', '--target', 'species', '--encoding', 'latin-1', cwd=tmp_path), 'separated by commas, or add --sep \';\'')
+    one_line_error(cli('train', '--data', 'eu.csv', '--target', 'species', '--sep', ';', '--encoding', 'latin-1', cwd=tmp_path),
+                   "line 2, column 'sepal_length': '5,1' is not a number")
+    text = '\n'.join(';'.join(r) for r in [header, *([*(v.replace(',', '.') for v in r[:4]), r[4]] for r in rows)]) + '\n'
+    (tmp_path / 'eu.csv').write_bytes(text.encode('latin-1'))
+    r = cli('train', '--data', 'eu.csv', '--target', 'species', '--sep', ';', '--encoding', 'latin-1', *FAST, '--out', 'r', cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    c = json.loads((tmp_path / 'r' / 'config.json').read_text())
+    assert (c['sep'], c['encoding'], c['classes']) == (';', 'iso8859-1', ['séto', 'versicolor', 'virginica'])
+    p = cli('predict', '--run', 'r', '--data', 'eu.csv', cwd=tmp_path)          # the training file's format by default
+    assert p.returncode == 0 and 'accuracy' in p.stderr, p.stderr
+    write_csv(tmp_path / 'tab.csv', header, [[*r_[:4], ''] for r_ in iris_rows()[1][:3]])
+    (tmp_path / 'tab.csv').write_text((tmp_path / 'tab.csv').read_text().replace(',', '\t'))
+    p = cli('predict', '--run', 'r', '--data', 'tab.csv', '--sep', 'tab', '--encoding', 'utf-8', cwd=tmp_path)
+    assert p.returncode == 0 and len(p.stdout.splitlines()) == 4, p.stderr
+    one_line_error(cli('train', '--data', 'eu.csv', '--target', 'species', '--sep', ';;', cwd=tmp_path), "expected one character (or 'tab')")
+    one_line_error(cli('train', '--data', 'eu.csv', '--target', 'species', '--encoding', 'klingon', cwd=tmp_path), "unknown text encoding 'klingon'")
+    one_line_error(cli('train', '--sep', ';', cwd=tmp_path), '--sep is for your own data')
