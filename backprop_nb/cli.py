@@ -237,8 +237,9 @@ def _check_classes(args, info, y, yt):
         raise UsageError(f"--data {args.data}: the target {t} has {len(names)} different values in {len(y)} rows, too many classes to "
                          f"learn; is {t} a number to predict? use --task regression")
     rare = [c for c, k in zip(names, np.bincount(yt, minlength=len(names))) if k < 2]
+    hint = f"; is {t} a number to predict? use --task regression" if all(c.lstrip('-').isdigit() for c in names) else ''
     if rare: info['warnings'].append(f"{len(rare)} of the {len(names)} classes of {t} have fewer than 2 training rows ({', '.join(rare[:5])}"
-                                     f"{', ...' * (len(rare) > 5)}): too few to learn; is {t} a number to predict? use --task regression")
+                                     f"{', ...' * (len(rare) > 5)}): too few to learn{hint}")
     same = {}
     for c in names: same.setdefault(c.casefold(), []).append(c)
     for group in (g for g in same.values() if len(g) > 1):

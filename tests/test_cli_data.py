@@ -326,7 +326,10 @@ def test_rare_classes_and_classes_differing_in_case_are_warned_of(tmp_path):
     warnings = r.stderr.strip().splitlines()
     assert all(w.startswith('backprop-nb train: warning: ') for w in warnings) and len(warnings) == 2, warnings
     assert "'Setosa', 'setosa'" in warnings[1] and 'upper/lower case' in warnings[1]
-    assert 'fewer than 2 training rows' in warnings[0] and "'species' a number to predict" in warnings[0]
+    assert 'fewer than 2 training rows' in warnings[0] and 'regression' not in warnings[0]     # words: not numbers
+    write_csv(tmp_path / 'n.csv', header, [[*r[:4], '7' if i == 1 else ['0', '1', '2'][i // 50]] for i, r in enumerate(rows)])
+    r = cli('train', '--data', 'n.csv', '--target', 'species', *FAST, '--out', 'n', cwd=tmp_path)
+    assert r.returncode == 0 and "(7): too few to learn; is 'species' a number to predict? use --task regression" in r.stderr, r.stderr
     assert cli('train', '--data', 'w.csv', '--target', 'species', '--ignore', 'sepal_length', *FAST, '--out', 's', cwd=tmp_path).stderr
     iris = tmp_path / 'i.csv'
     write_csv(iris, *iris_rows())
