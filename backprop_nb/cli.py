@@ -8,7 +8,7 @@ __all__ = ['LOSSES', 'OPTIMIZERS', 'ENGINES', 'DEFAULTS', 'MISSING', 'RUN_FILES'
            'load_run', 'read_features', 'predict_command']
 
 # %% ../nbs/11_cli.ipynb #f8d05854
-import argparse, contextlib, csv, inspect, json, math, os, sys, time, warnings, zipfile
+import argparse, codecs, contextlib, csv, hashlib, inspect, json, math, os, sys, time, warnings, zipfile
 from pathlib import Path
 import numpy as np
 import backprop_nb
@@ -75,6 +75,12 @@ def _path(s):
     if not s.strip(): raise argparse.ArgumentTypeError(f"expected a path, got {s!r}")
     return s
 
+def _columns(s):
+    "Comma-separated column names, e.g. 'id,city'."
+    names = [c.strip() for c in s.split(',')]
+    if not all(names): raise argparse.ArgumentTypeError(f"expected comma-separated column names like id,city, got {s!r}")
+    return names
+
 # %% ../nbs/11_cli.ipynb #6d95b656
 def build_parser():
     "The argument parser of `backprop-nb`."
@@ -100,6 +106,20 @@ def _predict_flags(q):
       help="a CSV file with the run's feature columns (any order; the target column optional), or an .npz with X (and y)")
     a('--out', type=_path, default=None, metavar='CSV', help='write the predictions here (default: to the terminal, the summary to stderr)')
     a('--overwrite', action='store_true', help='let --out replace an existing file')
+    _csv_flags(a, "(default: the training file's, else")
+
+def _csv_flags(a, default):
+    a('--sep', type=_sep, default=None, metavar='CHAR', help=f"--data: the character between columns, e.g. ';' or tab {default} a comma)")
+    a('--encoding', type=_encoding, default=None, help=f"--data: the file's text encoding, e.g. latin-1 {default} utf-8)")
+
+def _sep(s):
+    s = '\t' if s in ('tab', '\\t') else s
+    if len(s) != 1 or s in '"\r\n': raise argparse.ArgumentTypeError(f"expected one character (or 'tab'), got {s!r}")
+    return s
+
+def _encoding(s):
+    try: return codecs.lookup(s).name
+    except LookupError: raise argparse.ArgumentTypeError(f"unknown text encoding {s!r}; try utf-8 or latin-1") from None
 
 # %% ../nbs/11_cli.ipynb #46b5bcf7
 def _train_flags(t):
@@ -111,8 +131,11 @@ def _train_flags(t):
     a('--target', default=None, metavar='COLUMN', help="--data: the column to predict; every other column is a feature (an .npz: y)")
     a('--task', choices=['classification', 'regression'], default='classification',
       help="--data: predict the target's classes, or its numbers (mean squared error, R² reported)")
-    a('--no-standardize', action='store_true', help="--data: leave the features as they are (default: standardised with the training split's mean and std)")
+    a('--ignore', type=_columns, default=None, metavar='COLS', help="--data: columns that are not features (an id, a name), comma-separated; predict does not need them")
+    a('--no-standardize', action='store_true', help="--data: leave the features as they are (default: standardised with the training split's mean and std; "
+                                                    "a regression's target is scaled for training either way, and its predictions scaled back)")
     a('--drop-nan', action='store_true', help="--data: leave out rows with a missing value instead of refusing the file")
+    _csv_flags(a, '(default:')
     a('--n', type=_positive_int, default=None, metavar='N', help=f"number of samples, train + validation (default: {g['n']}; generated datasets only)")
     a('--noise', type=_number(0, low_open=False), default=None, help="the dataset's noise (default: its own; generated datasets only)")
     a('--valid-frac', type=_number(0, 1, low_open=False), default=0.2, metavar='F', help='fraction of samples held out for validation')
@@ -154,7 +177,8 @@ def _resolve(args):
             raise UsageError(f"--data {args.data}: add --target COLUMN, the column to predict")
         kind = 'file'
     else:
-        only = [f for f, on in (('--target', args.target is not None), ('--task', args.task != 'classification'),
+        only = [f for f, on in (('--target', args.target is not None), ('--task', args.task != 'classification'), ('--ignore', args.ignore is not None),
+                                ('--sep', args.sep is not None), ('--encoding', args.encoding is not None),
                                 ('--no-standardize', args.no_standardize), ('--drop-nan', args.drop_nan)) if on]
         if only: raise UsageError(f"{only[0]} is for your own data: add --data FILE")
         args.dataset = args.dataset or 'moons'
@@ -168,7 +192,7 @@ def _resolve(args):
 def _load_data(args):
     "(X, y, info) for the chosen dataset; `info` names the features and classes, and says the task."
     if args.data is not None:
-        try: t = load_table(args.data, args.target, args.task, args.drop_nan)
+        try: t = load_table(args.data, args.target, args.task, args.drop_nan, args.ignore or (), args.sep or ',', args.encoding or 'utf-8')
         except OSError as e: raise UsageError(f"--data {args.data}: {e.strerror or e}") from None
         except ValueError as e: raise UsageError(f"--data {e}") from None
         return t.pop('X'), t.pop('y'), {**t, 'noise': None}
@@ -181,7 +205,7 @@ def _load_data(args):
         try: X, y = make_dataset(args.dataset, n=args.n, seed=args.seed, noise=noise)
         except (ValueError, TypeError) as e: raise UsageError(str(e)) from None
     info = dict(features=[f"x{j}" for j in range(X.shape[1])], target=None, classes=[str(c) for c in range(int(y.max()) + 1)], task='classification')
-    return X, y, {**info, 'noise': noise, 'dropped': 0}
+    return X, y, {**info, 'noise': noise, 'dropped': 0, 'warnings': []}
 
 # %% ../nbs/11_cli.ipynb #35a8835b
 def _split(args):
@@ -190,15 +214,37 @@ def _split(args):
     try: (Xt, yt), (Xv, yv) = train_valid_split(X, y, valid_frac=args.valid_frac, seed=args.seed)
     except (ValueError, TypeError) as e: raise UsageError(str(e)) from None
     info['standardize'] = info['target_standardize'] = None
+    info.setdefault('warnings', [])
+    if args.data is not None:   # which rows were held out, and a fingerprint of the file: predict can then tell training rows apart
+        _, (iv, _) = train_valid_split(np.arange(len(y), dtype=np.float64)[:, None], y, valid_frac=args.valid_frac, seed=args.seed)
+        info['valid_rows'] = [info['rows'][int(i)] for i in iv[:, 0]]
+        info['data_sha256'] = hashlib.sha256(Path(args.data).read_bytes()).hexdigest()
+        if info['task'] == 'classification': _check_classes(args, info, y, yt)
     if args.data is not None and not args.no_standardize:
         mean, std = standardizer(Xt)
         Xt, Xv = standardize(Xt, (mean, std)), standardize(Xv, (mean, std))
         info['standardize'] = {'mean': mean.tolist(), 'std': std.tolist()}
-        if info['task'] == 'regression':
-            m, sd = standardizer(yt)
-            yt, yv = standardize(yt, (m, sd)), standardize(yv, (m, sd))
-            info['target_standardize'] = {'mean': float(m), 'std': float(sd)}
+    if info['task'] == 'regression':   # always (--no-standardize is about the features): predictions are scaled back
+        m, sd = standardizer(yt)
+        yt, yv = standardize(yt, (m, sd)), standardize(yv, (m, sd))
+        info['target_standardize'] = {'mean': float(m), 'std': float(sd)}
     return (Xt, yt), (Xv, yv), info
+
+def _check_classes(args, info, y, yt):
+    "Refuse about one class per row (numbers to predict?); warn of classes too rare to learn, or differing only in case."
+    names, t = info['classes'], repr(info['target'])
+    if len(names) > len(y) / 2:
+        raise UsageError(f"--data {args.data}: the target {t} has {len(names)} different values in {len(y)} rows, too many classes to "
+                         f"learn; is {t} a number to predict? use --task regression")
+    rare = [c for c, k in zip(names, np.bincount(yt, minlength=len(names))) if k < 2]
+    hint = f"; is {t} a number to predict? use --task regression" if all(c.lstrip('-').isdigit() for c in names) else ''
+    if rare: info['warnings'].append(f"{len(rare)} of the {len(names)} classes of {t} have fewer than 2 training rows ({', '.join(rare[:5])}"
+                                     f"{', ...' * (len(rare) > 5)}): too few to learn{hint}")
+    same = {}
+    for c in names: same.setdefault(c.casefold(), []).append(c)
+    for group in (g for g in same.values() if len(g) > 1):
+        info['warnings'].append(f"the classes {', '.join(map(repr, group))} of {t} differ only in upper/lower case: "
+                                "they are learned as different classes (fix the file if they are one)")
 
 def _choose_loss(args, info):
     "The loss for this task and number of classes, checking a --loss that was asked for."
@@ -238,8 +284,8 @@ def _setup(args):
     return dict(data=((Xt, yt), (Xv, yv)), classes=k, noise=info['noise'], loss=loss, model=model, name=name, dl=dl, opt=opt, schedule=sched,
                 info=info, resolved={'noise': info['noise'], 'samples': n, 'loss': loss, 'classes': info['classes'], 'model': name,
                                      'layers': [d, *nouts], 'parameters': model.num_parameters(), 'optimizer_settings': repr(opt),
-                                     'schedule_settings': repr(sched), **{k_: info[k_] for k_ in ('features', 'target', 'task', 'standardize',
-                                                                                                   'target_standardize', 'dropped')}})
+                                     'schedule_settings': repr(sched), **{k_: info.get(k_) for k_ in ('features', 'target', 'task', 'standardize',
+                                                                                                   'target_standardize', 'dropped', 'valid_rows', 'data_sha256')}})
 
 # %% ../nbs/11_cli.ipynb #10c80cd0
 def r2_score(y, pred):
@@ -273,6 +319,7 @@ def train(args, callbacks=(), stdout=None):
     "Run `backprop-nb train` for parsed `args`; returns (trainer, exit status)."
     say = stdout if isinstance(stdout, _Output) else _Output(stdout or sys.stdout)
     s = _setup(args)
+    for w in s['info']['warnings']: print(f"backprop-nb train: warning: {w}", file=sys.stderr)
     (Xt, yt), (Xv, yv) = s['data']
     model, dl = s['model'], s['dl']
     out = _prepare_out(Path(args.out) if args.out else _default_out(args), args.overwrite)
@@ -324,12 +371,21 @@ def _save(out, args, s, trainer, final, seconds):
 
 def _figures(args, s, trainer, final):
     "The run's pictures as (file name, function drawing the figure)."
-    from backprop_nb.plots import plot_history, plot_decision_boundary
+    from backprop_nb.plots import plot_history
     h, ((Xt, yt), (Xv, yv)) = trainer.history, s['data']
     if h.steps.get('loss'): yield 'loss.png', lambda: plot_history(h)
     if Xt.shape[1] == 2 and s['classes'] is not None:  # a decision boundary needs classes, and a plane to draw on
         title = f"{_name(args)}: train {_pct(final['train'].get('acc'))}, valid {_pct(final['valid'].get('acc'))}"
-        yield 'boundary.png', lambda: plot_decision_boundary(trainer.model, np.concatenate([Xt, Xv]), np.concatenate([yt, yv]), title=title)
+        yield 'boundary.png', lambda: _boundary(trainer.model, np.concatenate([Xt, Xv]), np.concatenate([yt, yv]), title, args, s['info'])
+
+def _boundary(model, X, y, title, args, info):
+    "The decision boundary; for your own data, the axes named after the two features (standardised, unless --no-standardize)."
+    from backprop_nb.plots import plot_decision_boundary
+    fig = plot_decision_boundary(model, X, y, title=title)
+    if args.data is not None:
+        unit = '' if info['standardize'] is None else ' (standardised)'
+        fig.axes[0].set_xlabel(info['features'][0] + unit); fig.axes[0].set_ylabel(info['features'][1] + unit)
+    return fig
 
 def _draw(path, draw):
     "Draw a figure and save it; with numbers too large (or not finite) to draw, leave no half-written file."
@@ -373,22 +429,29 @@ def _is_number(s):
     except ValueError: return False
     return True
 
-def read_csv(path):
+def read_csv(path, sep=',', encoding='utf-8'):
     "The header and the rows `(line number, fields)` of a CSV file, as strings; refuses empty, headerless and ragged files."
+    utf8 = codecs.lookup(encoding).name == 'utf-8'
     try:
-        with open(path, newline='', encoding='utf-8-sig') as f:
-            reader = csv.reader(f)
+        with open(path, newline='', encoding='utf-8-sig' if utf8 else encoding) as f:   # -sig: a byte-order mark is not part of a name
+            reader = csv.reader(f, delimiter=sep)
             header = next(reader, None)
             rows = [(reader.line_num, r) for r in reader if any(c.strip() for c in r)]   # blank lines are skipped
-    except UnicodeDecodeError: raise ValueError(f"{path}: not a text file (UTF-8 CSV expected)") from None
+    except UnicodeDecodeError as e:
+        if b'\0' in Path(path).read_bytes(): raise ValueError(f"{path}: not a text file ({encoding} CSV expected)") from None
+        if not utf8: raise ValueError(f"{path}: not {encoding} text ({e.reason} at byte {e.start})") from None
+        raise ValueError(f"{path}: not UTF-8 text (saved as Latin-1 or another encoding?): re-save it as UTF-8 CSV, or add --encoding latin-1") from None
     except csv.Error as e: raise ValueError(f"{path}: not a CSV file ({e})") from None
     if header is None or not any(h.strip() for h in header): raise ValueError(f"{path}: the file is empty")
     header = [h.strip() for h in header]
-    if len(header) == 1 and any(c in header[0] for c in ';\t'):
-        raise ValueError(f"{path}: line 1 is a single column {header[0][:40]!r}: the columns must be separated by commas")
+    found = next((c for c in ';\t,' if c != sep and c in header[0]), None) if len(header) == 1 else None
+    if found:
+        raise ValueError(f"{path}: line 1 is a single column {header[0][:40]!r}: the columns must be separated by "
+                         f"{'commas' if sep == ',' else repr(sep)}, or add --sep {'tab' if found == chr(9) else repr(found)}")
     if sum(map(_is_number, header)) > len(header) / 2:
         raise ValueError(f"{path}: line 1 holds numbers ({', '.join(header[:3])}{', ...' * (len(header) > 3)}), not column names: "
                          "the file needs a header line")
+    if len(header) > 1 and not header[-1]: raise ValueError(f"{path}: line 1 ends with a comma (an empty column name)")
     names = set()
     for h in header:
         if not h or h in names: raise ValueError(f"{path}: line 1 has {'an empty' if not h else 'a repeated'} column name {h!r}")
@@ -401,8 +464,8 @@ def read_csv(path):
 # %% ../nbs/11_cli.ipynb #cf21512c
 MISSING = {'', 'na', 'nan', 'n/a', 'null', 'none'}
 
-def _floats(path, name, values, where):
-    "One column of strings as float64; missing values become nan; `where[i]` names row i in messages."
+def _floats(path, name, values, where, hint=''):
+    "One column of strings as float64; missing values become nan; `where[i]` names row i in messages, `hint` ends the one for a word."
     out = np.empty(len(values))
     for i, s in enumerate(values):
         s = s.strip()
@@ -410,7 +473,7 @@ def _floats(path, name, values, where):
         try: v = float(s)
         except ValueError: v = None
         if v is None or not math.isfinite(v):
-            raise ValueError(f"{path}: {where[i]}, column {name!r}: {s!r} is not {'a finite' if v is not None else 'a'} number")
+            raise ValueError(f"{path}: {where[i]}, column {name!r}: {s!r} is not {'a finite' if v is not None else 'a'} number{'' if v is not None else hint}")
         out[i] = v
     return out
 
@@ -456,19 +519,30 @@ def _classes(path, target, labels):
     index = {c: i for i, c in enumerate(names)}
     return np.array([index[s] for s in labels], dtype=np.int64), names
 
-def load_table(path, target=None, task='classification', drop_nan=False):
-    "A CSV or .npz file as a dict: X (float64), y (class indices, or floats for regression), features, target, classes."
+def _keep(path, columns, target, ignore):
+    "The feature columns: all but the target and the ignored ones (which must exist)."
+    for c in ignore:
+        if c not in columns or c == target:
+            raise ValueError(f"{path}: " + (f"{c!r} is the target; it cannot also be ignored" if c == target else
+                                            f"no column {c!r} to ignore; its columns are {', '.join(columns)}"))
+    return [c for c in columns if c != target and c not in ignore]
+
+def load_table(path, target=None, task='classification', drop_nan=False, ignore=(), sep=',', encoding='utf-8'):
+    "A CSV or .npz file as a dict: X (float64), y (class indices, or floats for regression), features, target, classes; `ignore`: columns left out."
     path = Path(path)
     if path.suffix.lower() == '.npz':
         if target not in (None, 'y'): raise ValueError(f"{path}: the target of an .npz file is its array y; leave out --target {target}")
-        X, t, features, where = _read_npz(path)
-        features, target = features or [f"x{j}" for j in range(X.shape[1])], 'y'
+        X, t, names, where = _read_npz(path)
+        names, target = names or [f"x{j}" for j in range(X.shape[1])], 'y'
+        features = _keep(path, names, target, ignore)
+        X = X[:, [names.index(f) for f in features]]
     else:
-        header, rows = read_csv(path)
+        header, rows = read_csv(path, sep, encoding)
         if target not in header: raise ValueError(f"{path}: no column {target!r} for the target; its columns are {', '.join(header)}")
-        features, where, col = [h for h in header if h != target], [f"line {n}" for n, _ in rows], header.index(target)
+        features, where, col = _keep(path, header, target, ignore), [f"line {n}" for n, _ in rows], header.index(target)
         if not features: raise ValueError(f"{path}: no feature columns beside the target {target!r}")
-        X = np.column_stack([_floats(path, h, [r[header.index(h)] for _, r in rows], where) for h in features])
+        X = np.column_stack([_floats(path, h, [r[header.index(h)] for _, r in rows], where,
+                                     f": use it as --target, or leave it out with --ignore {h}") for h in features])
         t = [r[col] for _, r in rows]
     holes = sorted([(i, features[j]) for i, j in np.argwhere(np.isnan(X))] + [(i, target) for i, s in enumerate(t) if s.strip().lower() in MISSING])
     if holes and not drop_nan:
@@ -481,7 +555,7 @@ def load_table(path, target=None, task='classification', drop_nan=False):
     X, t, where = X[keep], [s for s, k in zip(t, keep) if k], [w for w, k in zip(where, keep) if k]
     if task == 'regression': y, classes = _floats(path, target, t, where), None
     else: y, classes = _classes(path, target, [_label(s) for s in t])
-    return dict(X=X, y=y, features=features, target=target, classes=classes, task=task, dropped=int((~keep).sum()))
+    return dict(X=X, y=y, features=features, target=target, classes=classes, task=task, dropped=int((~keep).sum()), rows=where)
 
 # %% ../nbs/11_cli.ipynb #1ef9f6f7
 def standardizer(X):
@@ -510,8 +584,9 @@ class Run:
         self.target_stats = None if ts is None else (ts['mean'], ts['std'])
 
     def _inputs(self, X):
-        if isinstance(X, dict):
-            missing = [f for f in self.features if f not in X]
+        if isinstance(X, dict) or hasattr(X, 'columns'):   # columns by name: a dict, or a table such as a pandas DataFrame
+            names = list(X.columns) if hasattr(X, 'columns') else X
+            missing = [f for f in self.features if f not in names]
             if missing: raise ValueError(f"Run.predict: no column {', '.join(map(repr, missing))}; the run's features are {', '.join(self.features)}")
             X = np.column_stack([np.asarray(X[f], dtype=np.float64) for f in self.features])
         X = np.asarray(X, dtype=np.float64)
@@ -570,8 +645,9 @@ def load_run(path):
     return Run(model, c)
 
 # %% ../nbs/11_cli.ipynb #1824285f
-def read_features(path, run):
-    "The run's features (in its order) from a CSV or .npz file, the target's values if the file has them (else None), and the ignored columns."
+def read_features(path, run, sep=None, encoding=None):
+    "The run's features (in its order) from a CSV or .npz file, the target's values if the file has them (else None), the ignored columns, and row names."
+    sep, encoding = sep or run.config.get('sep') or ',', encoding or run.config.get('encoding') or 'utf-8'   # by default, as the training file
     path, target = Path(path), run.config.get('target')
     if path.suffix.lower() == '.npz':
         X, t, header, where = _read_npz(path, need_y=False)
@@ -579,7 +655,7 @@ def read_features(path, run):
         header = header or [f"x{j}" for j in range(X.shape[1])]
         columns = lambda f: X[:, header.index(f)]
     else:
-        header, rows = read_csv(path)
+        header, rows = read_csv(path, sep, encoding)
         where = [f"line {n}" for n, _ in rows]
         columns = lambda f: _floats(path, f, [r[header.index(f)] for _, r in rows], where)
         t = [r[header.index(target)] for _, r in rows] if target in header else None
@@ -592,7 +668,14 @@ def read_features(path, run):
         raise ValueError(f"{path}: {len(holes)} missing or NaN feature value{'s' * (len(holes) > 1)} (the first at {where[i]}, column {run.features[j]!r}); "
                          "every feature is needed to predict")
     ignored = [h for h in header if h not in run.features and h != run.config.get('target')]
-    return X, t, ignored
+    return X, t, ignored, where
+
+def _validation_rows(run, path, where):
+    "When `path` is the very file the run was trained on (same bytes): the indices of its validation rows; else None."
+    digest = run.config.get('data_sha256')
+    if digest is None or hashlib.sha256(Path(path).read_bytes()).hexdigest() != digest: return None
+    valid = set(run.config.get('valid_rows') or [])
+    return [i for i, w in enumerate(where) if w in valid]
 
 # %% ../nbs/11_cli.ipynb #bccabd5a
 def _prediction_rows(run, X):
@@ -603,13 +686,13 @@ def _prediction_rows(run, X):
     proba = run.predict_proba(X)
     return ['prediction', *[f"p_{c}" for c in run.classes]], [[p, *(f"{v:.6g}" for v in row)] for p, row in zip(pred, proba)]
 
-def _score(run, X, t, path):
-    "Accuracy or R² on the rows whose target is given, as words."
+def _score(run, X, t, where, path):
+    "Accuracy or R² on the rows whose target is given, as words; `where[i]` names row i in messages."
     known = [i for i, s in enumerate(t) if s.strip().lower() not in MISSING]
     if not known: return f"no {run.config['target']!r} values to compare with"
     X = X[known]
     if run.task == 'regression':
-        y = _floats(path, run.config['target'], [t[i] for i in known], [f"row {i}" for i in known])
+        y = _floats(path, run.config['target'], [t[i] for i in known], [where[i] for i in known])
         return f"R² {_r2_text(r2_score(y, run.predict(X)))} on {len(known)} rows with a {run.config['target']!r} value"
     hits = sum(p == _label(t[i]) for p, i in zip(run.predict(X), known))
     return f"accuracy {_pct(hits / len(known))} ({hits} of {len(known)} rows)"
@@ -618,7 +701,12 @@ def predict_command(args, say):
     "Run `backprop-nb predict` for parsed `args`; returns the exit status."
     try: run = load_run(args.run)
     except (OSError, ValueError, KeyError, TypeError) as e: raise UsageError(f"--run {args.run}: {e}") from None
-    try: X, t, ignored = read_features(args.data, run)
+    try:
+        X, t, ignored, where = read_features(args.data, run, args.sep, args.encoding)
+        score = None if t is None else _score(run, X, t, where, args.data)   # a bad target value stops us before anything is written
+        valid = _validation_rows(run, args.data, where)
+        if score is not None and valid:
+            score += f"; on the {len(valid)} validation rows alone: {_score(run, X[valid], [t[i] for i in valid], [where[i] for i in valid], args.data)}"
     except OSError as e: raise UsageError(f"--data {args.data}: {e.strerror or e}") from None
     except ValueError as e: raise UsageError(f"--data {e}") from None
     out = Path(args.out) if args.out else None
@@ -629,8 +717,11 @@ def predict_command(args, say):
         with (open(out, 'w', newline='', encoding='utf-8') if out else contextlib.nullcontext(say)) as f: csv.writer(f).writerows([header, *rows])
     except OSError as e: raise UsageError(f"--out {out}: cannot write there ({e.strerror or e})") from None
     tell = say if out else _Output(sys.stderr)
-    tell(f"predicted {len(rows)} rows with {run!r}" + (f" -> {out}" if out else '') + (f"; ignored columns: {', '.join(ignored)}" if ignored else ''))
-    if t is not None: tell(_score(run, X, t, args.data))
+    tell(f"predicted {len(rows)} row{'s' * (len(rows) != 1)} with {run!r}" + (f" -> {out}" if out else '') + (f"; ignored columns: {', '.join(ignored)}" if ignored else ''))
+    if valid is not None:
+        tell(f"{args.data} is the file the run was trained on: {run.config['samples'] - len(run.config['valid_rows'])} of its rows were "
+             f"training rows, {len(valid)} validation rows (scores on training rows are optimistic)")
+    if score is not None: tell(score)
     return 0
 
 # %% ../nbs/11_cli.ipynb #3bfe8d73
@@ -696,9 +787,9 @@ class _Output:
 
 # %% ../nbs/11_cli.ipynb #8880a62d
 class _Help(argparse.ArgumentDefaultsHelpFormatter):
-    "Shows each flag's default, except where the help text gives the per-dataset defaults itself."
+    "Shows each flag's default, except for on/off flags and where the help text gives the per-dataset defaults itself."
     def _get_help_string(self, action):
-        return action.help if action.default is None else super()._get_help_string(action)
+        return action.help if action.default is None or action.nargs == 0 else super()._get_help_string(action)
 
 
 

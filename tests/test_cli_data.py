@@ -1,5 +1,5 @@
 "`backprop-nb train --data` and `backprop-nb predict`: your own CSV/.npz files, the saved standardisation, load_run, bad files."
-import csv, json, os, subprocess, sys
+import csv, json, os, re, subprocess, sys
 from pathlib import Path
 import numpy as np
 import pytest
@@ -204,6 +204,8 @@ BAD_CSV = [
     ('only target', 'label\nx\ny\n', [], 'no feature columns'),
     ('binary', b'a,b,label\n\xff\xfe\x00\x01,2,3\n', [], 'not a text file'),
     ('semicolons', 'a;b;label\n1;2;x\n3;4;y\n', [], 'separated by commas'),
+    ('latin-1', 'a,b,label\n1,2,caf\xe9\n3,4,th\xe9\n'.encode('latin-1'), [], 'not UTF-8 text (saved as Latin-1 or another encoding?): re-save it as UTF-8'),
+    ('trailing comma', 'a,b,label,\n1,2,x,\n3,4,y,\n', [], 'line 1 ends with a comma (an empty column name)'),
 ]
 
 @pytest.mark.parametrize('kind,text,flags,msg', BAD_CSV, ids=[b[0] for b in BAD_CSV])
@@ -296,3 +298,195 @@ def test_standardized_columns_have_mean_0_and_std_1_or_are_zero(X):
     spread = ~const & (X.std(0) > 1e-9 * np.abs(X).max(0))       # well above rounding
     np.testing.assert_allclose(Z[:, spread].mean(0), 0, atol=1e-7)
     np.testing.assert_allclose(Z[:, spread].std(0), 1, rtol=1e-6)
+
+# ---------------------------------------------------------------- a newcomer's read-through: silent wrong results
+def price_rows(n=60, seed=0):
+    "A table whose target is an integer price: numbers to predict, not classes."
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(0, 1, size=(n, 2))
+    price = np.round(100 + 300 * X[:, 0] + 50 * X[:, 1]).astype(int)
+    return ['size', 'age', 'price'], [[*x, p] for x, p in zip(X.tolist(), price)], X, price
+
+def test_an_integer_target_with_a_class_per_row_is_refused(tmp_path):
+    header, rows, _, _ = price_rows()
+    write_csv(tmp_path / 'price.csv', header, rows)
+    one_line_error(cli('train', '--data', 'price.csv', '--target', 'price', '--out', 'r', cwd=tmp_path),
+                   "the target 'price' has", 'is \'price\' a number to predict? use --task regression')
+    assert not (tmp_path / 'r').exists()
+    r = cli('train', '--data', 'price.csv', '--target', 'price', '--task', 'regression', *FAST, '--out', 'r', cwd=tmp_path)
+    assert r.returncode == 0 and r.stderr == '', r.stderr
+
+def test_rare_classes_and_classes_differing_in_case_are_warned_of(tmp_path):
+    header, rows = iris_rows()
+    rows = [list(r) for r in rows]
+    rows[0][4], rows[1][4] = 'Setosa', 'odd'          # 'Setosa' beside 'setosa'; 'odd' has one row
+    write_csv(tmp_path / 'w.csv', header, rows)
+    r = cli('train', '--data', 'w.csv', '--target', 'species', *FAST, '--out', 'r', cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    warnings = r.stderr.strip().splitlines()
+    assert all(w.startswith('backprop-nb train: warning: ') for w in warnings) and len(warnings) == 2, warnings
+    assert "'Setosa', 'setosa'" in warnings[1] and 'upper/lower case' in warnings[1]
+    assert 'fewer than 2 training rows' in warnings[0] and 'regression' not in warnings[0]     # words: not numbers
+    write_csv(tmp_path / 'n.csv', header, [[*r[:4], '7' if i == 1 else ['0', '1', '2'][i // 50]] for i, r in enumerate(rows)])
+    r = cli('train', '--data', 'n.csv', '--target', 'species', *FAST, '--out', 'n', cwd=tmp_path)
+    assert r.returncode == 0 and "(7): too few to learn; is 'species' a number to predict? use --task regression" in r.stderr, r.stderr
+    assert cli('train', '--data', 'w.csv', '--target', 'species', '--ignore', 'sepal_length', *FAST, '--out', 's', cwd=tmp_path).stderr
+    iris = tmp_path / 'i.csv'
+    write_csv(iris, *iris_rows())
+    assert cli('train', '--data', 'i.csv', '--target', 'species', *FAST, '--out', 'q', cwd=tmp_path).stderr == ''
+
+def test_ignore_leaves_columns_out_of_training_and_predict(tmp_path):
+    header, rows = iris_rows()
+    write_csv(tmp_path / 'c.csv', ['id', 'city', *header], [[i, 'Paris', *r] for i, r in enumerate(rows)])
+    one_line_error(cli('train', '--data', 'c.csv', '--target', 'species', '--out', 'r', cwd=tmp_path),
+                   "line 2, column 'city': 'Paris' is not a number: use it as --target, or leave it out with --ignore city")
+    r = cli('train', '--data', 'c.csv', '--target', 'species', '--ignore', 'id, city', *FAST, '--out', 'r', cwd=tmp_path)
+    assert r.returncode == 0 and 'c.csv: 150 samples, 4 features' in r.stdout, r.stderr
+    c = json.loads((tmp_path / 'r' / 'config.json').read_text())
+    assert c['ignore'] == ['id', 'city'] and c['features'] == header[:4] and c['layers'][0] == 4
+    write_csv(tmp_path / 'new.csv', header[:4], [r_[:4] for r_ in rows[:3]])     # no id, no city: not needed
+    p = cli('predict', '--run', 'r', '--data', 'new.csv', cwd=tmp_path)
+    assert p.returncode == 0 and len(p.stdout.splitlines()) == 4, p.stderr
+    one_line_error(cli('train', '--data', 'c.csv', '--target', 'species', '--ignore', 'zip', '--out', 's', cwd=tmp_path), "no column 'zip' to ignore")
+    one_line_error(cli('train', '--data', 'c.csv', '--target', 'species', '--ignore', 'species', '--out', 's', cwd=tmp_path), 'is the target')
+    one_line_error(cli('train', '--ignore', 'id', '--out', 's', cwd=tmp_path), '--ignore is for your own data')
+    one_line_error(cli('train', '--data', 'c.csv', '--target', 'species', '--ignore', 'id,,city', cwd=tmp_path), 'expected comma-separated column names')
+    t = load_table(tmp_path / 'c.csv', 'species', ignore=['id', 'city'])
+    assert t['features'] == header[:4] and t['X'].shape == (150, 4)
+    np.savez(tmp_path / 'n.npz', X=np.column_stack([np.arange(150), t['X']]), y=t['y'], features=np.array(['id', *header[:4]]))
+    t = load_table(tmp_path / 'n.npz', ignore=['id'])
+    assert t['features'] == header[:4] and (t['X'] == load_table(tmp_path / 'c.csv', 'species', ignore=['id', 'city'])['X']).all()
+
+def test_predict_refuses_a_non_numeric_regression_target_before_writing(tmp_path):
+    header, rows, _, _ = price_rows()
+    write_csv(tmp_path / 'price.csv', header, rows)
+    assert cli('train', '--data', 'price.csv', '--target', 'price', '--task', 'regression', *FAST, '--out', 'r', cwd=tmp_path).returncode == 0
+    rows = [list(r) for r in rows[:5]]
+    rows[2][2] = 'cheap'
+    write_csv(tmp_path / 'new.csv', header, rows)
+    one_line_error(cli('predict', '--run', 'r', '--data', 'new.csv', '--out', 'p.csv', cwd=tmp_path), "line 4, column 'price': 'cheap' is not a number")
+    assert not (tmp_path / 'p.csv').exists()
+    p = cli('predict', '--run', 'r', '--data', 'price.csv', '--out', 'p.csv', cwd=tmp_path)
+    assert p.returncode == 0 and 'predicted 60 rows' in p.stdout and 'R² ' in p.stdout, p.stderr
+    write_csv(tmp_path / 'one.csv', header, rows[:1])
+    p = cli('predict', '--run', 'r', '--data', 'one.csv', cwd=tmp_path)
+    assert p.returncode == 0 and 'predicted 1 row with' in p.stderr, p.stderr
+
+class Table:
+    "A stand-in for a pandas DataFrame: `.columns`, and a column by name."
+    def __init__(self, cols): self.cols = cols
+    @property
+    def columns(self): return list(self.cols)
+    def __getitem__(self, name): return self.cols[name]
+    def __array__(self, dtype=None, copy=None): return np.column_stack(list(self.cols.values())).astype(dtype or np.float64)
+
+def test_run_predict_reads_a_table_by_column_name(iris):
+    run = load_run(iris / 'run')
+    header, rows = iris_rows()
+    X = np.array([r[:4] for r in rows], dtype=float)
+    table = Table({h: X[:, j] for j, h in reversed(list(enumerate(header[:4])))})     # columns in another order
+    assert (run.predict(table) == run.predict(X)).all()
+    with pytest.raises(ValueError, match="no column 'petal_width'"): run.predict(Table({h: X[:, j] for j, h in enumerate(header[:3])}))
+
+def test_no_standardize_keeps_the_targets_scaling(tmp_path):
+    header, rows, X, price = price_rows(200)
+    write_csv(tmp_path / 'price.csv', header, rows)
+    r = cli('train', '--data', 'price.csv', '--target', 'price', '--task', 'regression', '--no-standardize', '--quiet', '--out', 'r', cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    c = json.loads((tmp_path / 'r' / 'config.json').read_text())
+    assert c['standardize'] is None and abs(c['target_standardize']['mean'] - price[:160].mean()) < 40
+    h = json.loads((tmp_path / 'r' / 'history.json').read_text())
+    assert h['final']['valid']['r2'] >= 0.8, h['final']
+    assert r2_score(price, load_run(tmp_path / 'r').predict(X)) >= 0.8
+
+# ---------------------------------------------------------------- a newcomer's read-through: getting lost
+ROOT = Path(__file__).resolve().parent.parent
+
+def test_the_chapter_and_the_readme_show_how_to_write_iris_csv_first(tmp_path):
+    "The lines shown before `--data iris.csv` write the file into the current folder, and the commands shown after them work."
+    pytest.importorskip('sklearn')
+    nb = json.loads((ROOT / 'nbs' / '11_cli.ipynb').read_text(encoding='utf-8'))
+    intro = next(''.join(c['source']) for c in nb['cells'] if '--data iris.csv' in ''.join(c['source']))
+    readme = (ROOT / 'README.md').read_text(encoding='utf-8')
+    code = re.search(r'```python\n(.*?)```', intro, re.S)
+    heredoc = re.search(r"^python - <<'EOF'.*?\n(.*?)^EOF$", readme, re.S | re.M)
+    assert code and code.start() < intro.index('--data iris.csv'), intro
+    assert heredoc and heredoc.start() < readme.index('--data iris.csv')
+    for i, (src, text) in enumerate([(code.group(1), intro), (heredoc.group(1), readme)]):
+        d = tmp_path / str(i); d.mkdir()
+        r = subprocess.run([sys.executable, '-c', src], cwd=d, capture_output=True, text=True, timeout=120)
+        assert r.returncode == 0 and (d / 'iris.csv').exists(), r.stderr
+        commands = [l.split('#')[0].split() for l in re.findall(r'^(backprop-nb \S+ .*iris.*)$', text, re.M)]
+        assert len(commands) == 2 and [c[1] for c in commands] == ['train', 'predict'], commands
+        for argv in commands:
+            r = cli(*argv[1:], cwd=d)
+            assert r.returncode == 0, (argv, r.stderr)
+        assert 'accuracy' in r.stdout and (d / 'predictions.csv').exists()
+
+def test_help_shows_no_default_for_on_off_flags():
+    import contextlib, io
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf): assert main(['train', '--help']) == 0
+    text = ' '.join(buf.getvalue().split())      # argparse wraps the lines
+    assert '(default: False)' not in text and '(default: 0.2)' in text
+    line = text.split('--no-standardize --data:', 1)[1].split('--drop-nan')[0]
+    assert line.count('default') == 1 and "target is scaled for training either way" in line, line
+
+def test_boundary_of_a_two_feature_table_names_its_axes(tmp_path, monkeypatch):
+    import backprop_nb.plots as plots
+    figs, draw = [], plots.plot_decision_boundary
+    def spy(*a, **k):
+        figs.append(draw(*a, **k))
+        return figs[-1]
+    monkeypatch.setattr(plots, 'plot_decision_boundary', spy)
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(80, 2)); y = np.where(X[:, 0] > X[:, 1], 'a', 'b')
+    write_csv(tmp_path / 'b.csv', ['height', 'weight', 'kind'], [[*x, c] for x, c in zip(X, y)])
+    for flags in ([], ['--no-standardize']):
+        assert main(['train', '--data', str(tmp_path / 'b.csv'), '--target', 'kind', *FAST, *flags, '--out', str(tmp_path / f'r{len(flags)}')]) == 0
+    labels = [(f.axes[0].get_xlabel(), f.axes[0].get_ylabel()) for f in figs]     # set after the call: read them once the runs are done
+    assert labels == [('height (standardised)', 'weight (standardised)'), ('height', 'weight')], labels
+
+# ---------------------------------------------------------------- the rows a run was trained on
+def test_predict_on_the_training_file_scores_the_validation_rows_alone(iris):
+    from backprop_nb.data import train_valid_split
+    c = json.loads((iris / 'run' / 'config.json').read_text())
+    t = load_table(iris / 'iris.csv', 'species')
+    (Xt, _), (Xv, _) = train_valid_split(t['X'], t['y'], valid_frac=0.2, seed=0)
+    lines = [int(w.split()[1]) for w in c['valid_rows']]
+    assert len(lines) == 30 and (t['X'][[n - 2 for n in lines]] == Xv).all()        # line 2 holds row 0
+    r = cli('predict', '--run', 'run', '--data', 'iris.csv', cwd=iris)
+    assert r.returncode == 0, r.stderr
+    assert 'iris.csv is the file the run was trained on: 120 of its rows were training rows, 30 validation rows' in r.stderr
+    run, rows = load_run(iris / 'run'), iris_rows()[1]
+    hits = sum(run.predict(np.array([rows[n - 2][:4]], dtype=float))[0] == rows[n - 2][4] for n in lines)
+    assert f'on the 30 validation rows alone: accuracy {100 * hits / 30:.1f}% ({hits} of 30 rows)' in r.stderr, r.stderr
+    (iris / 'more.csv').write_text((iris / 'iris.csv').read_text() + '5.0,3.4,1.5,0.2,setosa\n')   # another file: no such claim
+    r = cli('predict', '--run', 'run', '--data', 'more.csv', cwd=iris)
+    assert r.returncode == 0 and 'trained on' not in r.stderr and 'validation rows' not in r.stderr, r.stderr
+
+# ---------------------------------------------------------------- other separators and encodings
+def test_sep_and_encoding_for_train_and_predict(tmp_path):
+    header, rows = iris_rows()
+    rows = [[*(str(v).replace('.', ',') for v in r[:4]), 'séto' if r[4] == 'setosa' else r[4]] for r in rows]   # decimal commas
+    text = '\n'.join(';'.join(r) for r in [header, *rows]) + '\n'
+    (tmp_path / 'eu.csv').write_bytes(text.encode('latin-1'))
+    one_line_error(cli('train', '--data', 'eu.csv', '--target', 'species', cwd=tmp_path), 'or add --encoding latin-1')
+    one_line_error(cli('train', '--data', 'eu.csv', '--target', 'species', '--encoding', 'latin-1', cwd=tmp_path), 'separated by commas, or add --sep \';\'')
+    one_line_error(cli('train', '--data', 'eu.csv', '--target', 'species', '--sep', ';', '--encoding', 'latin-1', cwd=tmp_path),
+                   "line 2, column 'sepal_length': '5,1' is not a number")
+    text = '\n'.join(';'.join(r) for r in [header, *([*(v.replace(',', '.') for v in r[:4]), r[4]] for r in rows)]) + '\n'
+    (tmp_path / 'eu.csv').write_bytes(text.encode('latin-1'))
+    r = cli('train', '--data', 'eu.csv', '--target', 'species', '--sep', ';', '--encoding', 'latin-1', *FAST, '--out', 'r', cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    c = json.loads((tmp_path / 'r' / 'config.json').read_text())
+    assert (c['sep'], c['encoding'], c['classes']) == (';', 'iso8859-1', ['séto', 'versicolor', 'virginica'])
+    p = cli('predict', '--run', 'r', '--data', 'eu.csv', cwd=tmp_path)          # the training file's format by default
+    assert p.returncode == 0 and 'accuracy' in p.stderr, p.stderr
+    write_csv(tmp_path / 'tab.csv', header, [[*r_[:4], ''] for r_ in iris_rows()[1][:3]])
+    (tmp_path / 'tab.csv').write_text((tmp_path / 'tab.csv').read_text().replace(',', '\t'))
+    p = cli('predict', '--run', 'r', '--data', 'tab.csv', '--sep', 'tab', '--encoding', 'utf-8', cwd=tmp_path)
+    assert p.returncode == 0 and len(p.stdout.splitlines()) == 4, p.stderr
+    one_line_error(cli('train', '--data', 'eu.csv', '--target', 'species', '--sep', ';;', cwd=tmp_path), "expected one character (or 'tab')")
+    one_line_error(cli('train', '--data', 'eu.csv', '--target', 'species', '--encoding', 'klingon', cwd=tmp_path), "unknown text encoding 'klingon'")
+    one_line_error(cli('train', '--sep', ';', cwd=tmp_path), '--sep is for your own data')
