@@ -8,7 +8,6 @@ __all__ = ['to_numpy', 'accuracy', 'History', 'Trainer', 'Callback', 'ProgressBa
 
 # %% ../nbs/06_trainer.ipynb #e4b7be83
 import math, sys, time, json, warnings
-from operator import attrgetter, is_
 import numpy as np
 from tqdm.auto import tqdm
 from .derivatives import check_int
@@ -242,11 +241,10 @@ class MetricLogger(Callback):
         if t.history.epochs and getattr(self, '_last', None) != t.epoch: self._print(t)
 
 # %% ../nbs/06_trainer.ipynb #5fc18f23
-def _finite(a, zeros):
-    "True when every entry of array `a` is finite: its dot product with `zeros` (0 for finite entries, nan otherwise) is 0."
-    return a.reshape(-1).dot(zeros) == 0
-
-_data = attrgetter('data')
+def _finite(a):
+    "True when every entry of array `a` is finite: its sum of squares is finite (if it overflowed, np.isfinite decides)."
+    f = a.reshape(-1)
+    return math.isfinite(f.dot(f)) or bool(np.isfinite(f).all())
 
 def _block(arrays):
     "One flat buffer for `arrays` (all of one dtype), and a view of it shaped like each array."
@@ -265,17 +263,18 @@ class _Saved:
         self.save()
 
     def _layout(self):
-        "Per dtype: the parameters, their arrays, a block to save them into, a block to check them in, and zeros."
-        held = [(p, p.data) for p in self.params if isinstance(p.data, np.ndarray)]   # the arrays the blocks are for
-        self.held_params, self.held_arrays = [p for p, _ in held], [a for _, a in held]
+        "Per dtype: the parameters, their arrays, a block to save them into and a block to check them in."
+        self.held = [(p, p.data) for p in self.params if isinstance(p.data, np.ndarray)]   # the arrays the blocks are for
         groups = {}
-        for p, a in held: groups.setdefault(a.dtype, []).append((p, a))
-        self.blocks = [[[p for p, _ in g], [a for _, a in g], _block([a for _, a in g]), _block([a for _, a in g]),
-                        np.zeros(sum(a.size for _, a in g), dt)] for dt, g in groups.items()]
+        for p, a in self.held: groups.setdefault(a.dtype, []).append((p, a))
+        self.blocks = [[[p for p, _ in g], [a for _, a in g], _block([a for _, a in g]), _block([a for _, a in g])]
+                       for g in groups.values()]
         self.checked = False   # True while the check blocks hold the parameters as they are now
 
-    def _same_arrays(self):   # (map and operator.is_ run in C: this runs twice per step)
-        return all(map(is_, map(_data, self.held_params), self.held_arrays))
+    def _same_arrays(self):
+        for p, a in self.held:
+            if p.data is not a: return False
+        return True
 
     def save(self):
         if not self._same_arrays(): self._layout()   # a parameter was given a new array
@@ -289,7 +288,7 @@ class _Saved:
 
 # %% ../nbs/06_trainer.ipynb #a7c3e0d1
 def restore(self):
-    for ps, _, (_, saved), _, _ in self.blocks:
+    for ps, _, (_, saved), _ in self.blocks:
         for p, v in zip(ps, saved): p.data[...] = v
     for p, v in zip(self.scalars, self.values): p.data = v
     if self.opt_state is not None: self._opt_load(self.opt_state)
@@ -297,10 +296,9 @@ def restore(self):
 
 def update_finite(self):
     "Every parameter finite after the update? Each block is copied and checked with one dot product. (A sum of floats overflows only near 1e308: then look at each.)"
-    if not self._same_arrays(): self._layout()
-    for _, arrays, _, (flat, views), zeros in self.blocks:
-        for a, v in zip(arrays, views): v[...] = a
-        if not _finite(flat, zeros): return False
+    for ps, _, _, (flat, views) in self.blocks:
+        for p, v in zip(ps, views): v[...] = p.data   # p.data: a new array is checked too (the next save makes new blocks)
+        if not _finite(flat): return False
     self.checked = True
     return not self.scalars or math.isfinite(sum(p.data for p in self.scalars)) or all(math.isfinite(p.data) for p in self.scalars)
 
