@@ -135,7 +135,8 @@ Trainer.evaluate = evaluate
 # %% ../nbs/06_trainer.ipynb #23eb0917
 def _log_step(self, value, preds, yb):
     "Append the step's row to `history.steps` and add it to the epoch's sums (weighted by batch size)."
-    row, n, sums = {'loss': value, **{k: f(preds, yb) for k, f in self.metrics.items()}}, len(yb), self._epoch_sums
+    row, n, sums = {'loss': value}, len(yb), self._epoch_sums
+    for k, f in self.metrics.items(): row[k] = f(preds, yb)
     sums['n'] += n
     for k, v in row.items(): sums[k] = sums.get(k, 0.0) + v * n
     row['lr'] = getattr(self.opt, 'lr', None)
