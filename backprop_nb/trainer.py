@@ -257,7 +257,7 @@ class _Saved:
     "The parameters and the optimizer's state before the latest update: the arrays of each dtype in one block, floats in a list."
     def __init__(self, params, opt, reuse=False):
         self.params, self.opt, self.reuse = list(params), opt, reuse   # reuse: only the steps change the parameters
-        self.scalars = [p for p in self.params if not isinstance(p.data, np.ndarray)]
+        self.scalars, self.values = [p for p in self.params if not isinstance(p.data, np.ndarray)], []
         pairs = [(getattr(opt, s, None), getattr(opt, r, None)) for s, r in (('_snapshot', '_restore'), ('state_dict', 'load_state_dict'))]
         self._opt_save, self._opt_load = next(((s, r) for s, r in pairs if s and r), (None, None))   # ours: the cheap pair
         self._layout()
@@ -278,13 +278,14 @@ class _Saved:
         return True
 
     def save(self):
-        if not self._same_arrays(): self._layout()   # a parameter was given a new array
-        for b in self.blocks:
-            if self.checked and self.reuse: b[2], b[3] = b[3], b[2]   # the last check copied these very numbers
-            else:
+        if self.checked and self.reuse:   # the last check copied these very numbers (from p.data: new arrays too)
+            for b in self.blocks: b[2], b[3] = b[3], b[2]
+        else:
+            if not self._same_arrays(): self._layout()   # a parameter was given a new array
+            for b in self.blocks:
                 for a, v in zip(b[1], b[2][1]): v[...] = a
         self.checked = False
-        self.values = [p.data for p in self.scalars]
+        if self.scalars: self.values = [p.data for p in self.scalars]
         self.opt_state = self._opt_save() if self._opt_save else None
 
 # %% ../nbs/06_trainer.ipynb #a7c3e0d1
