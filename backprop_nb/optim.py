@@ -233,3 +233,16 @@ def load_state_dict(self, state_dict):
     self.steps = int(steps.pop())
 
 Optimizer.state_dict, Optimizer._loaded, Optimizer.load_state_dict = state_dict, _loaded, load_state_dict
+
+# %% ../nbs/04_gradient_descent.ipynb #5e1a7c21
+def _snapshot(self):
+    "What `state_dict()` holds, cheaply, for going back within one run: the step count, the settings, copies of the buffer lists."
+    return self.steps, [getattr(self, k) for k in self._settings_names], [list(getattr(self, a)) for a in self._buffers.values()]
+
+def _restore(self, snapshot):
+    "Put back a `_snapshot()` of this optimizer (the buffers are never written into, so the lists' copies are enough)."
+    self.steps, settings, buffers = snapshot
+    for k, v in zip(self._settings_names, settings): setattr(self, k, v)
+    for a, b in zip(self._buffers.values(), buffers): setattr(self, a, list(b))
+
+Optimizer._snapshot, Optimizer._restore = _snapshot, _restore

@@ -20,7 +20,8 @@ _AxisError = np.exceptions.AxisError
 def _to_array(data, dtype):
     "The array behind a new Tensor: numbers only; float32 by default, a floating numpy array keeps its dtype."
     if isinstance(data, Tensor): raise TypeError("Tensor(): got a Tensor; use t.detach() (shares memory) or Tensor(t.numpy().copy())")
-    if isinstance(data, (np.ndarray, np.floating)) and dtype is None and data.dtype.kind == 'f': return np.asarray(data)
+    if isinstance(data, (np.ndarray, np.floating)) and (data.dtype.kind == 'f' if dtype is None else
+                                                        data.dtype == dtype and data.dtype.kind in 'biuf'): return np.asarray(data)
     bad = data is None or isinstance(data, (str, bytes, bytearray))
     try: a = None if bad else np.asarray(data)
     except (TypeError, ValueError) as e:
@@ -161,15 +162,15 @@ def _backward(out):
     if op.reads_out and out._vc[0]: _stale(out, out, 0)
     y, ctx, n, fresh = out.data, out._ctx, len(ps), op.fresh
     # accumulate: an interior node's first gradient is taken as it is (as _accumulate does, without the call)
-    if op.joint:                       # one derivative gives every input's gradient (cat, stack: free slices)
-        for p, gp in zip(ps, op.grads[0](g, y, *ctx)):
-            if p.requires_grad: p._accumulate(gp)
-        return
-    if n == 1:                         # one input, which requires grad (else nothing was recorded)
+    if n == 1 and not op.joint:        # one input, which requires grad (else nothing was recorded)
         a = ps[0]
         ga = op.grads[0](g, y, a.data, *ctx)
         if a.grad is None and a._parents: a.grad = ga
         else: a._accumulate(ga, fresh)
+        return
+    if op.joint:                       # one derivative gives every input's gradient (cat, stack: free slices)
+        for p, gp in zip(ps, op.grads[0](g, y, *ctx)):
+            if p.requires_grad: p._accumulate(gp)
         return
     args = ((g, y, ps[0].data, ps[1].data, *ctx) if n == 2 else (g, y, ps[0].data, ps[1].data, ps[2].data, *ctx) if n == 3
             else (g, y, *[p.data for p in ps], *ctx))
@@ -178,7 +179,8 @@ def _backward(out):
         if p.requires_grad:            # skip the inputs that need no gradient
             gp = d(*args)
             if unbroadcast and gp.shape != p.data.shape: gp = _unbroadcast(gp, p.data.shape)
-            if p.grad is None and (p._parents or fresh and gp.dtype == p.data.dtype): p.grad = gp
+            # (`is`: the same dtype object, the usual case, decided without comparing; an equal one goes to _accumulate)
+            if p.grad is None and (p._parents or fresh and gp.dtype is p.data.dtype): p.grad = gp
             else: p._accumulate(gp, fresh)
 
 def _forward(out):
@@ -312,7 +314,8 @@ _sigm = Op('sigmoid', _sigmoid,
            lambda g, y, a: g * (y * (1 - y)), reads=0, reads_out=True)    # σ' = σ(1 - σ)
 def _relu_grad(g, y, a):          # 1 where the output is positive, else 0: selected, not multiplied (inf·0 would be nan)
     r = g * (y > 0)               # _select(y > 0, g), inline: it runs once per layer and step
-    return r if math.isfinite(np.vdot(r, r)) else np.where(y > 0, g, 0)
+    f = r.ravel('K')              # (a view: r is fresh; the method call skips np.vdot's dispatch)
+    return r if math.isfinite(f.dot(f)) else np.where(y > 0, g, 0)
 _relu = Op('relu', functools.partial(np.maximum, 0.0),   # max(0.0, a): a float 0.0 keeps the dtype, converts quicker than 0
            _relu_grad, reads=0, reads_out=True)
 

@@ -146,7 +146,7 @@ def _check_input(x, fn):
 def _loss_grad(g, y, x, *params_and_grad):
     "Every loss's derivative: the per-element gradient, computed by the forward pass (saved last), times g."
     grad = params_and_grad[-1]
-    return grad if g.ndim == 0 and g == 1 else grad * g   # backward() started with 1.0: no product needed
+    return grad if g.ndim == 0 and float(g) == 1 else grad * g   # backward() started with 1.0: no product needed (float(): quicker than g == 1)
 
 def _mse(x, t, mean):
     diff = x - t

@@ -561,3 +561,29 @@ def test_the_base_classes_empty_step_hooks_are_skipped():   # the speed idea of 
     from backprop_nb.trainer import _hooks
     assert _hooks([Callback(), EarlyStopping()]) == {'on_step_start': [], 'on_step_end': []}
     assert len(_hooks([Snapshots()])['on_step_start']) == 1
+
+class Halve(Callback):
+    "At each epoch's end, halve every parameter: in place, or by giving it a new array."
+    def __init__(self, new_array): self.new_array = new_array
+    def on_epoch_end(self, t):
+        for p in t.model.parameters():
+            if self.new_array or not isinstance(p.data, np.ndarray): p.data = p.data * 0.5
+            else: p.data *= 0.5
+
+@pytest.mark.parametrize('maker', [make, make_tensor])
+@pytest.mark.parametrize('k', [0, 2, 4, 7])     # 3 steps per epoch: 4 and 7 come after an epoch's end
+@pytest.mark.parametrize('new_array', [None, False, True])
+def test_without_step_callbacks_the_checked_copy_is_the_next_save(maker, k, new_array):
+    "With no per-step callback the check's copy of the parameters is reused as the next save: it restores the same."
+    loss = hinge_loss if maker is make else tensor_nn.hinge_loss
+    extra = [] if new_array is None else [Halve(new_array)]
+    ref = maker([Snapshots(), *extra], loss=nan_loss_at(k, loss), valid=False)   # a step hook: a fresh copy every step
+    fast = maker(list(extra), loss=nan_loss_at(k, loss), valid=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        ref.fit(4); fast.fit(4)
+    assert fast._saved.reuse and not ref._saved.reuse
+    assert fast.history.stopped_step == ref.history.stopped_step == k
+    assert same(fast.model.state_dict(), ref.model.state_dict()) and finite_params(fast.model)
+    (rs, fs) = ref.opt.state_dict()['state'], fast.opt.state_dict()['state']
+    assert rs.keys() == fs.keys() and all(np.array_equal(rs[i]['momentum_buffer'], fs[i]['momentum_buffer']) for i in rs)
