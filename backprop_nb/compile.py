@@ -234,11 +234,12 @@ def _forward_step(self, n):
     op, ps = n._op, n._parents
     if op is _T._linear_op and ps[0].data.ndim == 2 and _owned(n.data):
         x, W, b, y = ps[0], ps[1], (ps[2] if len(ps) == 3 else None), n.data
+        WT = np.empty(W.data.shape[::-1], W.data.dtype)   # Wᵀ laid out row by row: BLAS multiplies small x @ Wᵀ faster so
         self.kinds.append('linear, out='); self.fixed.add(n)
-        if b is None: return lambda: np.matmul(x.data, W.data.T, out=y)
         def linear():
-            np.matmul(x.data, W.data.T, out=y)
-            np.add(y, b.data, out=y)           # the bias: a second pass over the same array
+            np.copyto(WT, W.data.T)
+            np.matmul(x.data, WT, out=y)
+            if b is not None: np.add(y, b.data, out=y)   # the bias: a second pass over the same array
         return linear
     if op is _T._relu and _owned(n.data):
         p, y = ps[0], n.data
@@ -253,6 +254,13 @@ def _forward_step(self, n):
         if len(ps) == 1: return lambda: f(ps[0].data, out=y)
         a, b = ps
         return lambda: f(a.data, b.data, out=y)
+    if op.ctx and len(ps) == 1:                  # a loss: its forward also gives its gradient, kept in the node's ctx
+        f, p, params = op.forward, ps[0], n._ctx[:-1]
+        self.kinds.append(f'{op}, its forward')
+        def with_ctx():
+            y, saved = f(p.data, *params)
+            n.data, n._ctx = np.asarray(y), (*params, saved)
+        return with_ctx
     self.kinds.append(f'{op}, eager')
     return lambda: n._forward(n)                # any other op: its eager replay (which checks the shape it gets)
 
@@ -307,14 +315,15 @@ def _tensor_backward(self, gradient=None):
         if root.data.size != 1: raise ValueError(f"backward(): gradient can only be left out for an output with one element, not shape {root.shape}")
         gradient = np.ones(root.data.shape, root.data.dtype)
     elif np.shape(gradient) != root.data.shape: raise ValueError(f"backward(): gradient has shape {np.shape(gradient)} but the output has shape {root.shape}")
-    for leaf in self.leaves:                    # a leaf still holding our array gets a copy: ours is about to be rewritten
+    learners = [n for n in self.leaves if n.requires_grad]
+    for leaf in learners:                       # a leaf still holding our array gets a copy: ours is about to be rewritten
         if leaf.grad is not None and leaf.grad is self.buf.get(leaf): leaf.grad = leaf.grad.copy()
     grads.clear(); owned.clear()
     grads[root] = np.asarray(getattr(gradient, 'data', gradient), root.data.dtype)
     for step in self._backwards: step()
-    for leaf in self.leaves:
+    for leaf in learners:
         g = grads.get(leaf)
-        if g is None or not leaf.requires_grad: continue
+        if g is None: continue
         if leaf.grad is None: leaf.grad = g if leaf in owned else np.array(g, dtype=leaf.data.dtype)
         else: leaf._accumulate(g)               # into the array it holds, as the eager pass does
 
