@@ -65,7 +65,9 @@ _BY_NAME = {name: (fwd, bwd) for name, fwd, bwd in RULES.values()}
 # %% ../nbs/13_compile.ipynb #827dea85
 class _Group:
     "Nodes of one level and one op: outputs in V[start:stop], inputs gathered from V[cols] (one row per parent slot)."
-    __slots__ = ('level', 'name', 'forward', 'backward', 'start', 'stop', 'cols', 'extra', 'targets', 'inverse', 'A')
+    __slots__ = ('level', 'name', 'forward', 'backward', 'start', 'stop', 'cols', 'extra', 'targets', 'inverse', 'A', 'note')
+
+_GROUP_PASSES = []   # functions that may rewrite a group into a faster equivalent (one is added further down)
 
 def _buckets(order, level):
     "The results grouped by (level, op, number of parents); refuses an op without a group rule."
@@ -84,7 +86,8 @@ def _make_group(key, nodes, index):
     grp.start, grp.stop = index[nodes[0]], index[nodes[-1]] + 1
     grp.cols = np.array([[index[p] for p in n._parents] for n in nodes], dtype=np.intp).T.copy()
     grp.extra = np.array([float(n._ctx) for n in nodes]) if grp.name in ('**k', 'sum') else None
-    grp.A = None                               # the gathered inputs, once forward() has run
+    grp.A, grp.note = None, f"{len(grp.cols)} slots"   # A: the gathered inputs, once forward() has run
+    for rewrite in _GROUP_PASSES: rewrite(grp)
     flat = grp.cols.ravel()
     grp.targets, grp.inverse = np.unique(flat, return_inverse=True)
     if len(grp.targets) == len(flat): grp.targets, grp.inverse = flat, None   # no slot receives twice: no sums
@@ -151,12 +154,42 @@ def _scalar_backward(self, gradient=1.0):
 
 CompiledScalarGraph.backward = _scalar_backward
 
+# %% ../nbs/13_compile.ipynb #3d75c762
+def _dot_as_matmul(grp):
+    "Rewrite a `dot` group that is X @ Wᵀ + b (each input row meets each weight row once) into one matrix product."
+    if grp.name != 'dot': return
+    n = len(grp.cols) // 2
+    W_ids, wi = np.unique(grp.cols[1:n + 1].T, axis=0, return_inverse=True)   # the distinct weight rows: neurons
+    X_ids, xi = np.unique(grp.cols[n + 1:].T, axis=0, return_inverse=True)    # the distinct input rows: examples
+    m, b, k = len(W_ids), len(X_ids), grp.cols.shape[1]
+    pos = xi.ravel() * m + wi.ravel()                                          # node i is entry pos[i] of Y (b, m)
+    bias = np.zeros(m, np.intp); bias[wi.ravel()] = grp.cols[0]
+    if k < 2 or m * b != k or len(np.unique(pos)) != k or (bias[wi.ravel()] != grp.cols[0]).any(): return
+    grp.cols = np.concatenate([bias, W_ids.ravel(), X_ids.ravel()])            # one gather: b, W, X
+    grp.extra, grp.note = (m, n, b, pos), f"X {b}x{n} @ W.T, W {m}x{n}"
+    grp.forward, grp.backward = _matmul_forward, _matmul_backward
+
+def _split(A, e):
+    m, n, b, pos = e
+    return A[:m], A[m:m + m * n].reshape(m, n), A[m + m * n:].reshape(b, n)
+
+def _matmul_forward(A, e):
+    bias, W, X = _split(A, e)
+    return (X @ W.T + bias).ravel()[e[3]]
+
+def _matmul_backward(g, y, A, e):
+    bias, W, X = _split(A, e)
+    G = np.zeros(e[2] * e[0]); G[e[3]] = g; G = G.reshape(e[2], e[0])
+    return np.concatenate([G.sum(axis=0), (G.T @ X).ravel(), (G @ W).ravel()])   # ∂b, ∂W, ∂X
+
+_GROUP_PASSES.append(_dot_as_matmul)
+
 # %% ../nbs/13_compile.ipynb #0f9a55d4
 def _scalar_summary(self):
     "The graph in numbers, then one line per group: level, op, nodes, slots per node."
     lines = [f"{len(self.index):,} nodes ({len(self.leaves):,} leaves) in {len(self.groups)} groups over {self.n_levels} levels",
-             f"{'level':>5}  {'op':<8}{'nodes':>7}  slots"]
-    lines += [f"{g.level:>5}  {g.name:<8}{g.stop - g.start:>7,}  {g.cols.shape[0]}" for g in self.groups]
+             f"{'level':>5}  {'op':<8}{'nodes':>7}  each node reads"]
+    lines += [f"{g.level:>5}  {g.name:<8}{g.stop - g.start:>7,}  {g.note}" for g in self.groups]
     return '\n'.join(lines)
 
 CompiledScalarGraph.summary = _scalar_summary
