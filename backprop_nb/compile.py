@@ -15,7 +15,8 @@ from .autograd import Value, topological_order
 def node_levels(order):
     "Each node's level: 0 for a leaf, else one more than its deepest parent's (`order` lists parents first)."
     level = {}
-    for n in order: level[n] = 1 + max([level[p] for p in n._parents], default=-1)
+    get = level.__getitem__
+    for n in order: level[n] = 1 + max(map(get, n._parents), default=-1)
     return level
 
 # %% ../nbs/13_compile.ipynb #9e83f8dc
@@ -84,7 +85,8 @@ def _make_group(key, nodes, index):
     grp.level, grp.name, _ = key
     grp.forward, grp.backward = _BY_NAME[grp.name]
     grp.start, grp.stop = index[nodes[0]], index[nodes[-1]] + 1
-    grp.cols = np.array([[index[p] for p in n._parents] for n in nodes], dtype=np.intp).T.copy()
+    slot = index.__getitem__
+    grp.cols = np.array([list(map(slot, n._parents)) for n in nodes], dtype=np.intp).T.copy()
     grp.extra = np.array([float(n._ctx) for n in nodes]) if grp.name in ('**k', 'sum') else None
     grp.A, grp.note = None, f"{len(grp.cols)} slots"   # A: the gathered inputs, once forward() has run
     for rewrite in _GROUP_PASSES: rewrite(grp)
@@ -122,8 +124,15 @@ def _scalar_forward(self):
         for grp in self.groups:
             grp.A = V[grp.cols]                # gather: one row per parent slot
             V[grp.start:grp.stop] = grp.forward(grp.A, grp.extra)
+    if _ag.flags.anomaly: _check_finite(self)
     self.root.data = float(V[self.index[self.root]])
     return self.root.data
+
+def _check_finite(self):
+    "Under detect_anomaly(): name the first group that produced nan or inf."
+    for grp in self.groups:
+        if not np.isfinite(self.V[grp.start:grp.stop]).all():
+            raise FloatingPointError(f"anomaly: a '{grp.name}' node of level {grp.level} produced nan or inf (compiled replay)")
 
 def _bad_leaf(leaves):
     "Name the first leaf whose data is not a real number."
@@ -235,6 +244,7 @@ class CompiledTensorGraph:
             if why: raise ValueError(f"compile_graph: cannot compile {why}")
         self.root, self.nodes = root, [n for n in order if n._parents]
         self.leaves = [n for n in order if not n._parents]
+        self.learners = [n for n in self.leaves if n.requires_grad]   # the leaves that receive gradients
         self.recorded = [(n.data.shape, n.data.dtype) for n in self.leaves]
         self.readers = {}
         for n in self.nodes:
@@ -339,6 +349,10 @@ def _tensor_forward(self):
             raise ValueError(f"compiled graph: leaf {i}{' ' + repr(n.label) if n.label else ''} was recorded with shape {shape} "
                              f"and dtype {dtype} but now holds {what}: compile the graph again for new shapes")
     for step in self._forwards: step()
+    if _ag.flags.anomaly:                       # under detect_anomaly(): name the first node that produced nan or inf
+        for n, kind in zip(self.nodes, self.kinds):
+            if n.data.dtype.kind == 'f' and not np.isfinite(n.data).all():
+                raise FloatingPointError(f"anomaly: '{kind.split(',')[0]}' produced nan or inf (shape {n.data.shape}, compiled replay)")
     return self.root.data
 
 def _tensor_backward(self, gradient=None):
@@ -348,13 +362,12 @@ def _tensor_backward(self, gradient=None):
         if root.data.size != 1: raise ValueError(f"backward(): gradient can only be left out for an output with one element, not shape {root.shape}")
         gradient = np.ones(root.data.shape, root.data.dtype)
     elif np.shape(gradient) != root.data.shape: raise ValueError(f"backward(): gradient has shape {np.shape(gradient)} but the output has shape {root.shape}")
-    learners = [n for n in self.leaves if n.requires_grad]
-    for leaf in learners:                       # a leaf still holding our array gets a copy: ours is about to be rewritten
+    for leaf in self.learners:                       # a leaf still holding our array gets a copy: ours is about to be rewritten
         if leaf.grad is not None and leaf.grad is self.buf.get(leaf): leaf.grad = leaf.grad.copy()
     grads.clear(); owned.clear()
     grads[root] = np.asarray(getattr(gradient, 'data', gradient), root.data.dtype)
     for step in self._backwards: step()
-    for leaf in learners:
+    for leaf in self.learners:
         g = grads.get(leaf)
         if g is None: continue
         if leaf.grad is None: leaf.grad = g if leaf in owned else np.array(g, dtype=leaf.data.dtype)

@@ -250,3 +250,16 @@ def test_memory_is_flat_over_1000_replayed_steps():
     # Keeping anything per step, even one 0-d array (~100 bytes), would grow by 900 x 100 bytes; one
     # batch of inputs (8 KiB) is the tolerance: far below that, and above tracemalloc's own jitter.
     assert at_1000 - at_100 < data[0][0].nbytes, (at_100, at_1000)
+
+@pytest.mark.filterwarnings("ignore:invalid value encountered")   # numpy warns, as in the eager engine
+def test_detect_anomaly_names_the_op_in_a_replay():
+    from backprop_nb.autograd import detect_anomaly
+    a = Value(1.0)
+    cs = compile_graph((a * 2.0).log() + 1.0)
+    x = Tensor(np.ones(3), requires_grad=True, dtype=np.float64)
+    ct = compile_graph(x.log().sum())
+    a.data, x.data = -1.0, -np.ones(3)
+    assert cs.forward() != cs.forward() and not np.isfinite(ct.forward())   # without the switch: nan, as eager
+    with detect_anomaly():
+        with pytest.raises(FloatingPointError, match="'log' node of level 2"): cs.forward()
+        with pytest.raises(FloatingPointError, match="'log' produced nan"): ct.forward()
