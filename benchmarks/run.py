@@ -13,7 +13,7 @@ here = Path(__file__).parent
 sys.path.insert(0, str(here))
 
 BENCHMARKS = ['graph_speed', 'micrograd_demo', 'gc_share', 'tensor_speed', 'numpy_tricks', 'malloc_spread',
-              'digits_accuracy', 'widget_speed', 'trainer_overhead']
+              'digits_accuracy', 'widget_speed', 'trainer_overhead', 'compile_speed']
 
 def main(names=None):
     names = names or [n for n in BENCHMARKS if (here / f'{n}.py').exists()]

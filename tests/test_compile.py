@@ -1,0 +1,265 @@
+"""Compiled replay (`backprop_nb.compile`) against the eager engines: random scalar and tensor graphs,
+micrograd's demo, a digits MLP, the refusals, and memory over 1,000 replayed steps."""
+import random, tracemalloc
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from backprop_nb.autograd import Value, dot, sum_values, no_grad, topological_order
+from backprop_nb.compile import compile_graph, CompiledScalarGraph, CompiledTensorGraph
+from backprop_nb.tensor import Tensor
+from test_autograd import exprs, evaluate, REPLAY_BINARY, floats
+
+# --- scalar graphs ------------------------------------------------------------------------------
+def build(trees, xs):
+    "Several random expressions over the same inputs, summed: levels with many nodes, shared parents."
+    outs = [evaluate(t, xs, REPLAY_BINARY) for t in trees]
+    return sum_values([o * (i + 1.0) for i, o in enumerate(outs)], 0.5)
+
+def close(a, b):   # 1e-12, relative to the size of the numbers
+    return abs(a - b) <= 1e-12 * max(1.0, abs(a), abs(b)) or (a != a and b != b)
+
+@settings(max_examples=120, deadline=None)
+@given(trees=st.lists(exprs(3, REPLAY_BINARY), min_size=1, max_size=4),
+       before=st.tuples(floats, floats, floats), after=st.tuples(floats, floats, floats))
+def test_scalar_replay_equals_rebuilding(trees, before, after):
+    xs = [Value(v) for v in before]
+    out = build(trees, xs)
+    cg = compile_graph(out)
+    for x, v in zip(xs, after): x.data = v
+    fresh_xs = [Value(v) for v in after]
+    fresh = build(trees, fresh_xs)
+    assert close(cg.forward(), fresh.data) and out.data == cg.forward()
+    for a, b in zip(topological_order(out), topological_order(fresh)):   # every node, not only the output
+        assert close(cg.value(a), b.data)
+    for x in xs: x.grad = 0.25                       # gradients accumulate onto what the leaves hold
+    cg.backward()
+    fresh.backward()
+    for x, f in zip(xs, fresh_xs):
+        assert close(x.grad - 0.25, f.grad), (x.grad, f.grad)
+
+@settings(max_examples=40, deadline=None)
+@given(nin=st.integers(1, 3), widths=st.lists(st.integers(1, 4), min_size=1, max_size=3), batch=st.integers(1, 5),
+       seed=st.integers(0, 2**16), square=st.booleans())
+def test_dot_groups_computed_as_matrix_products_equal_eager(nin, widths, batch, seed, square):
+    "A scalar MLP on a batch: its dot groups become X @ W.T (checked), values and gradients as eager to 1e-12."
+    from backprop_nb.nn import MLP
+    random.seed(seed)
+    model = MLP(nin, widths)
+    X = np.random.default_rng(seed).uniform(-2, 2, (batch, nin))
+    xs = [[Value(v) for v in row] for row in X]
+    if square: xs = [row + row for row in xs]; model = MLP(2 * nin, widths)   # every input read twice by each neuron
+    outs = [model(row) for row in xs]
+    flat = [o for out in outs for o in (out if isinstance(out, list) else [out])]
+    out = sum_values([o * o for o in flat])
+    cg = compile_graph(out)
+    if batch * widths[0] > 1: assert any(g.note.startswith('X ') for g in cg.groups)
+    assert close(cg.forward(), out.data)
+    cg.backward()
+    compiled = [p.grad for p in model.parameters()] + [v.grad for row in xs for v in row]
+    for v in model.parameters() + [v for row in xs for v in row]: v.grad = 0.0
+    out.backward()
+    eager = [p.grad for p in model.parameters()] + [v.grad for row in xs for v in row]
+    assert all(close(a, b) for a, b in zip(compiled, eager))
+
+def test_scalar_backward_twice_doubles_the_leaves_and_takes_a_seed():
+    a, b = Value(1.5), Value(-2.0)
+    cg = compile_graph((a * b + a.tanh()) ** 2)
+    cg.forward(); cg.backward()
+    once = a.grad
+    cg.backward()
+    assert a.grad == 2 * once
+    a.grad = b.grad = 0.0
+    cg.backward(3.0)
+    assert abs(a.grad - 3 * once) <= 1e-12 * abs(once)
+    with pytest.raises(TypeError, match="gradient must be a number"): cg.backward('1')
+
+def test_scalar_summary_names_levels_and_ops():
+    x = [Value(float(i)) for i in range(4)]
+    cg = compile_graph(sum_values([(v * 2.0).relu() for v in x]))
+    assert isinstance(cg, CompiledScalarGraph)
+    text = cg.summary()
+    assert text.splitlines()[0] == "17 nodes (8 leaves) in 3 groups over 4 levels"   # 4 inputs, 4 constants 2.0, 9 results
+    assert [line.split()[:3] for line in text.splitlines()[2:]] == [['1', '*', '4'], ['2', 'relu', '4'], ['3', 'sum', '1']]
+    assert repr(cg).startswith("CompiledScalarGraph(17 nodes")
+
+def _demo(steps, compiled):
+    "micrograd's demo (moons, MLP(2, [16, 16, 1]), hinge + L2, lr 1 - 0.9 k / 100): the losses, and every gradient."
+    from backprop_nb.nn import MLP
+    from backprop_nb.losses import hinge_loss
+    from backprop_nb.optim import SGD
+    from backprop_nb.data import make_moons
+    X, y = make_moons(100, noise=0.1, seed=0)
+    random.seed(1337)
+    model = MLP(2, [16, 16, 1]); params = model.parameters()
+    opt = SGD(params, lr=1.0)
+    make = lambda: hinge_loss(model.forward_batch(X.tolist()), y * 2 - 1) + 1e-4 * dot(params, params)
+    cg = compile_graph(make()) if compiled else None
+    losses, grads = [], []
+    for k in range(steps):
+        if compiled: losses.append(cg.forward()); model.zero_grad(); cg.backward()
+        else: loss = make(); losses.append(loss.data); model.zero_grad(); loss.backward()
+        grads.append([p.grad for p in params])
+        opt.lr = 1.0 - 0.9 * k / 100; opt.step()
+    return np.array(losses), np.array(grads)
+
+def test_micrograd_demo_compiled_equals_eager_at_every_step():
+    (le, ge), (lc, gc_) = _demo(100, False), _demo(100, True)
+    assert np.abs(lc - le).max() <= 1e-12 * np.abs(le).max()          # the loss curve
+    assert np.abs(gc_ - ge).max() <= 1e-12 * np.abs(ge).max()         # and every gradient of every step
+    assert lc[-1] < 0.5 * lc[0]                                        # it trained
+
+# --- tensor graphs ------------------------------------------------------------------------------
+T_UNARY = {'relu': lambda a: a.relu(), 'tanh': lambda a: a.tanh(), 'sigmoid': lambda a: a.sigmoid(),
+           'exp': lambda a: a.tanh().exp(), 'neg': lambda a: -a, 'square': lambda a: a ** 2,
+           'log': lambda a: (a * a + 0.5).log(), 'softmax': lambda a: a.softmax(-1), 'T2': lambda a: a.T.T * 1.5}
+T_BINARY = {'add': lambda a, b: a + b, 'sub': lambda a, b: a - b, 'mul': lambda a, b: a * b,
+            'div': lambda a, b: a / (b * b + 1.0), 'bias': lambda a, b: a + b.sum(0),
+            'linear': lambda a, b: (a @ b.T).tanh() @ b, 'max': lambda a, b: a.maximum(b)}
+
+def texprs():
+    leaf = st.integers(0, 2)
+    return st.recursive(leaf, lambda kids: st.one_of(st.tuples(st.sampled_from(sorted(T_UNARY)), kids),
+                                                     st.tuples(st.sampled_from(sorted(T_BINARY)), kids, kids)), max_leaves=6)
+
+def tevaluate(tree, xs):
+    if isinstance(tree, int): return xs[tree]
+    if len(tree) == 2: return T_UNARY[tree[0]](tevaluate(tree[1], xs))
+    return T_BINARY[tree[0]](tevaluate(tree[1], xs), tevaluate(tree[2], xs))
+
+def tbuild(tree, xs, W):
+    "A random expression of (4, 3) tensors, then a linear layer and a mean: a scalar to differentiate."
+    from backprop_nb.tensor import linear
+    return linear(tevaluate(tree, xs), W[0], W[1]).relu().mean() + (tevaluate(tree, xs) ** 2).sum()
+
+arrays = st.lists(st.floats(-2, 2, allow_nan=False), min_size=12, max_size=12).map(lambda v: np.array(v).reshape(4, 3))
+
+@settings(max_examples=80, deadline=None)
+@given(tree=texprs(), before=st.tuples(arrays, arrays, arrays), after=st.tuples(arrays, arrays, arrays))
+def test_tensor_replay_equals_rebuilding(tree, before, after):
+    r = np.random.default_rng(0)
+    Wb = [r.standard_normal((5, 3)), r.standard_normal(5)]
+    W = [Tensor(a.copy(), requires_grad=True, dtype=np.float64) for a in Wb]
+    xs = [Tensor(a.copy(), requires_grad=True, dtype=np.float64) for a in before]
+    cg = compile_graph(tbuild(tree, xs, W))
+    for x, a in zip(xs, after): x.data = a.copy()
+    fresh_xs = [Tensor(a.copy(), requires_grad=True, dtype=np.float64) for a in after]
+    fresh_W = [Tensor(a.copy(), requires_grad=True, dtype=np.float64) for a in Wb]
+    fresh = tbuild(tree, fresh_xs, fresh_W)
+    out = cg.forward()
+    scale = max(1.0, abs(float(fresh.data)))
+    assert abs(float(out) - float(fresh.data)) <= 1e-12 * scale
+    cg.backward(); fresh.backward()
+    for a, b in zip(xs + W, fresh_xs + fresh_W):
+        if b.grad is None: assert a.grad is None; continue
+        assert a.grad.dtype == b.grad.dtype and a.grad.shape == b.grad.shape
+        assert np.abs(a.grad - b.grad).max() <= 1e-12 * max(1.0, np.abs(b.grad).max())
+
+def _digits_net(seed=0):
+    from backprop_nb.tensor_nn import MLP
+    from backprop_nb.nn import manual_seed
+    from backprop_nb.optim import SGD
+    manual_seed(seed)
+    net = MLP(64, [128, 64, 10])
+    return net, SGD(net.parameters(), lr=0.05)
+
+def _batches(n, bs, seed=1):
+    r = np.random.default_rng(seed)
+    return [(r.random((bs, 64)).astype(np.float32), r.integers(0, 10, bs)) for _ in range(n)]
+
+def test_digits_mlp_compiled_trains_as_eager_to_float32_rounding():
+    from backprop_nb.tensor_nn import cross_entropy
+    data = _batches(20, 32)
+    (net_e, opt_e), (net_c, opt_c) = _digits_net(), _digits_net()
+    x, labels = Tensor(data[0][0].copy()), data[0][1].astype(np.intp)
+    cg = compile_graph(cross_entropy(net_c(x), labels))
+    assert isinstance(cg, CompiledTensorGraph)
+    assert cg.kinds == ['linear, out=', 'relu, in place', 'linear, out=', 'relu, in place', 'linear, out=', 'cross_entropy, its forward']
+    for xb, yb in data:
+        x.data = xb; labels[...] = yb
+        lc = float(cg.forward()); opt_c.zero_grad(); cg.backward()
+        le = cross_entropy(net_e(xb), yb); opt_e.zero_grad(); le.backward()
+        assert abs(lc - le.item()) <= 8 * np.finfo(np.float32).eps * abs(le.item())   # a few float32 roundings
+        for p, q in zip(net_c.parameters(), net_e.parameters()):
+            assert p.grad.dtype == np.float32
+            np.testing.assert_allclose(p.grad, q.grad, rtol=1e-4, atol=1e-6 * np.abs(q.grad).max())
+        opt_c.step(); opt_e.step()
+
+def test_tensor_gradients_accumulate_and_a_kept_gradient_is_not_overwritten():
+    from backprop_nb.tensor_nn import cross_entropy
+    (xb, yb), = _batches(1, 8)
+    net, _ = _digits_net()
+    cg = compile_graph(cross_entropy(net(Tensor(xb)), yb.astype(np.intp)))
+    W = net.parameters()[0]
+    cg.forward(); cg.backward()
+    first = W.grad
+    kept = first.copy()
+    cg.backward()                                  # no zero_grad: adds, as backward() does
+    np.testing.assert_allclose(W.grad, 2 * kept, rtol=1e-6)
+    np.testing.assert_array_equal(first, kept)     # the array handed over first is left alone
+
+# --- refusals -----------------------------------------------------------------------------------
+def test_refusals_say_why():
+    with no_grad(): v = Value(2.0) * 3
+    with pytest.raises(ValueError, match="no_grad"): compile_graph(v)
+    t = Tensor(np.ones(3), requires_grad=True)
+    with no_grad(): u = (t * 2).sum()
+    with pytest.raises(ValueError, match="no_grad"): compile_graph(u)
+    with pytest.raises(ValueError, match="requires_grad=False"): compile_graph(Tensor(np.ones(3)) * 2)
+    with pytest.raises(TypeError, match="Value or a Tensor"): compile_graph(np.ones(3))
+    with pytest.raises(ValueError, match="boolean mask"): compile_graph(t[t.data > 0].sum())
+    odd = Value(1.0) * 2
+    odd._forward, odd._op = (lambda n: None), 'twice'
+    with pytest.raises(ValueError, match="'twice'"): compile_graph(odd)
+
+def test_changed_leaves_are_refused_and_nothing_changes():
+    x = Tensor(np.ones((4, 3), np.float32), requires_grad=True)
+    cg = compile_graph((x * 2).relu().sum())
+    before = float(cg.forward())
+    for bad, kind in ((np.ones((5, 3), np.float32), ValueError), (np.ones((4, 3), np.float64), ValueError), ([1.0], ValueError)):
+        x.data = bad
+        with pytest.raises(kind, match=r"leaf 0 was recorded with shape \(4, 3\) and dtype float32"): cg.forward()
+    x.data = np.ones((4, 3), np.float32)
+    assert float(cg.forward()) == before
+    a = Value(1.0, label='a')
+    cs = compile_graph(a * 2 + 1)
+    a.data = np.ones(2)
+    with pytest.raises(TypeError, match="leaf .* 'a' holds ndarray"): cs.forward()
+    a.data = 4.0
+    assert cs.forward() == 9.0
+
+# --- memory -------------------------------------------------------------------------------------
+def test_memory_is_flat_over_1000_replayed_steps():
+    from backprop_nb.tensor_nn import cross_entropy
+    data = _batches(10, 32)
+    net, opt = _digits_net()
+    x, labels = Tensor(data[0][0].copy()), data[0][1].astype(np.intp)
+    cg = compile_graph(cross_entropy(net(x), labels))
+    def step(k):
+        xb, yb = data[k % len(data)]
+        x.data = xb; labels[...] = yb
+        cg.forward(); opt.zero_grad(); cg.backward(); opt.step()
+    for k in range(10): step(k)
+    tracemalloc.start()
+    try:
+        for k in range(100): step(k)
+        at_100 = tracemalloc.get_traced_memory()[0]
+        for k in range(900): step(k)
+        at_1000 = tracemalloc.get_traced_memory()[0]
+    finally: tracemalloc.stop()
+    # Keeping anything per step, even one 0-d array (~100 bytes), would grow by 900 x 100 bytes; one
+    # batch of inputs (8 KiB) is the tolerance: far below that, and above tracemalloc's own jitter.
+    assert at_1000 - at_100 < data[0][0].nbytes, (at_100, at_1000)
+
+@pytest.mark.filterwarnings("ignore:invalid value encountered")   # numpy warns, as in the eager engine
+def test_detect_anomaly_names_the_op_in_a_replay():
+    from backprop_nb.autograd import detect_anomaly
+    a = Value(1.0)
+    cs = compile_graph((a * 2.0).log() + 1.0)
+    x = Tensor(np.ones(3), requires_grad=True, dtype=np.float64)
+    ct = compile_graph(x.log().sum())
+    a.data, x.data = -1.0, -np.ones(3)
+    assert cs.forward() != cs.forward() and not np.isfinite(ct.forward())   # without the switch: nan, as eager
+    with detect_anomaly():
+        with pytest.raises(FloatingPointError, match="'log' node of level 2"): cs.forward()
+        with pytest.raises(FloatingPointError, match="'log' produced nan"): ct.forward()
