@@ -801,7 +801,18 @@ Tensor.sin = lambda self: apply(_sin, (self,))
 Tensor.cos = lambda self: apply(_cos, (self,))
 Tensor.abs = lambda self: apply(_abs, (self,))
 Tensor.sqrt = lambda self: self ** 0.5
-Tensor.norm = lambda self: (self * self).sum() ** 0.5   # the Euclidean length of all elements
+
+def _norm_grad(g, y, a, dim, keepdim):   # a / |a|, and 0 where |a| = 0 (PyTorch's choice of subgradient), not 0/0
+    if dim is not None and not keepdim: g, y = np.expand_dims(g, dim), np.expand_dims(y, dim)
+    return g * np.divide(a, y, out=np.zeros_like(a), where=y != 0)
+_norm = Op('norm', lambda a, dim, keepdim: np.sqrt((a * a).sum(axis=dim, keepdims=keepdim)), _norm_grad)
+
+def _norm_method(self, p='fro', dim=None, keepdim=False):
+    "The Euclidean length of all elements, or along `dim`."
+    if p not in ('fro', 2): raise ValueError(f"norm: only the Euclidean norm (p=2) is provided, got p={p!r}")
+    if self.dtype.kind != 'f': raise TypeError(f"norm: expected a floating tensor, got {self.dtype}")
+    return apply(_norm, (self,), tuple(dim) if isinstance(dim, list) else dim, keepdim)
+Tensor.norm = _norm_method
 
 # %% ../nbs/14_torch.ipynb #6f908f44
 def _unsqueeze(self, dim):
@@ -820,13 +831,18 @@ def _flatten(self, start_dim=0, end_dim=-1):
     return self.reshape(self.shape[:s] + (-1,) + self.shape[e + 1:])
 
 def _pow_method(self, k):
+    "`x ** k` and `x.pow(k)`: an integer tensor exponent is taken in the base's float dtype, as PyTorch does."
     if isinstance(k, Tensor) and k.dtype.kind in 'biu' and self.dtype.kind == 'f': k = k.to(self.dtype)
-    return self ** k
+    return _pow(self, k)
+
+def _t(self):
+    if self.ndim > 2: raise ValueError(f"t() expects a tensor with <= 2 dimensions, but self is {self.ndim}D (use transpose or permute)")
+    return self.T if self.ndim == 2 else self
 
 _clone_op = Op('clone', np.copy, lambda g, y, a: g, reads=0)
 
-Tensor.unsqueeze, Tensor.squeeze, Tensor.flatten, Tensor.pow = _unsqueeze, _squeeze, _flatten, _pow_method
-Tensor.t = lambda self: self.T if self.ndim == 2 else self
+Tensor.unsqueeze, Tensor.squeeze, Tensor.flatten, Tensor.pow, Tensor.t = _unsqueeze, _squeeze, _flatten, _pow_method, _t
+Tensor.__pow__ = _pow_method
 Tensor.add, Tensor.sub, Tensor.mul = Tensor.__add__, Tensor.__sub__, Tensor.__mul__
 Tensor.div, Tensor.mm = Tensor.__truediv__, Tensor.__matmul__
 Tensor.clone = lambda self: apply(_clone_op, (self,))
