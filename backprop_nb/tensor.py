@@ -800,7 +800,8 @@ _abs = Op('abs', np.abs, lambda g, y, a: g * np.sign(a))    # |a|' = sign(a) (0 
 Tensor.sin = lambda self: apply(_sin, (self,))
 Tensor.cos = lambda self: apply(_cos, (self,))
 Tensor.abs = lambda self: apply(_abs, (self,))
-Tensor.sqrt = lambda self: self ** 0.5
+_sqrt = Op('sqrt', np.sqrt, lambda g, y, a: g / (2 * y), reads=0, reads_out=True)   # √a' = 1 / (2√a)
+Tensor.sqrt = lambda self: apply(_sqrt, (self,))
 
 def _norm_grad(g, y, a, dim, keepdim):   # a / |a|, and 0 where |a| = 0 (PyTorch's choice of subgradient), not 0/0
     if dim is not None and not keepdim: g, y = np.expand_dims(g, dim), np.expand_dims(y, dim)
@@ -889,3 +890,30 @@ Tensor.type = lambda self, dtype=None: str(self.dtype) if dtype is None else _to
 Tensor.long = lambda self: _to(self, np.int64)
 Tensor.cpu = lambda self: self
 Tensor.device = property(lambda self: _Device('cpu'))
+
+# %% ../nbs/14_torch.ipynb #00453036
+def _last_index(key):
+    "PyTorch's name for x[key]: the last step it takes (select for an int, slice for a slice)."
+    steps = [k for k in key if not (isinstance(k, slice) and k == slice(None))]
+    if not steps or all(isinstance(k, slice) for k in steps): return 'SliceBackward0'
+    if all(isinstance(k, (int, np.integer, slice)) for k in steps):
+        return 'SelectBackward0' if not isinstance(steps[-1], slice) else 'SliceBackward0'
+    return 'IndexBackward0'
+
+_TORCH_NAMES = {'reshape': 'ViewBackward0', 'cross_entropy': 'NllLossBackward0', 'amax': 'MaxBackward1',
+                'clip': 'ClampBackward1', 'norm': 'LinalgVectorNormBackward0'}
+_MATMUL_NAMES = {(1, 1): 'DotBackward0', (2, 2): 'MmBackward0', (2, 1): 'MvBackward0', (1, 2): 'SqueezeBackward4'}
+
+def _torch_name(v):
+    "PyTorch's name for the node `v`, or None where chapter 8's rule gives it."
+    op, dims = str(v._op), tuple(p.ndim for p in v._parents)
+    if op == '@': return _MATMUL_NAMES.get(dims, 'UnsafeViewBackward0')
+    if op in ('sum', 'mean') and v._ctx[0] is not None: return op.capitalize() + 'Backward1'
+    if op == 'index': return _last_index(v._ctx[0])
+    if op == 'linear' and dims[0] == 2: return 'AddmmBackward0' if len(dims) == 3 else 'MmBackward0'
+    return _TORCH_NAMES.get(op)
+
+_engine_name = getattr(GradFn.name, 'engine', GradFn.name)   # chapter 8's rule (kept if this cell runs twice)
+def _grad_fn_name(self): return (self.variable._parents and _torch_name(self.variable)) or _engine_name(self)
+_grad_fn_name.engine = _engine_name
+GradFn.name = _grad_fn_name

@@ -379,3 +379,18 @@ def test_anomaly_mode_and_gradcheck_work_on_layer_tensors():
         def backward(ctx, g): return g                            # should be 2 v g
     with pytest.raises(ValueError, match="gradients disagree"):
         bt.autograd.gradcheck(Wrong.apply, (bt.tensor([0.5, 2.0], dtype=bt.float64, requires_grad=True),))
+
+
+@needs_torch
+def test_grad_fn_names_match_pytorch_for_common_ops():
+    from oracle import torch
+    def names(lib):
+        F = lib.nn.functional
+        x, w, b = (lib.tensor(np.linspace(-1, 1, n).reshape(s).astype(np.float32), requires_grad=True)
+                   for n, s in ((12, (4, 3)), (6, (2, 3)), (2, (2,))))
+        v = lib.tensor([0.5, -1.0, 2.0], requires_grad=True)
+        ys = [x @ w.T, v @ v, x @ v, F.linear(x, w, b), F.linear(x, w), lib.nn.Linear(3, 2)(x), x.sum(0), x.mean(1),
+              x.sum(), x[0], x[:1], x[:, 1], x[0, :2], x.reshape(12), x.view(2, 6), x.flatten(), x.abs().sqrt(), x.max(),
+              x.clamp(min=0), F.cross_entropy(x, lib.tensor([0, 1, 2, 0])), x.norm(), x.abs(), x.sin(), v ** 2]
+        return [y.grad_fn.name() for y in ys]
+    assert names(bt) == names(torch)
