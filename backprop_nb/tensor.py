@@ -803,8 +803,20 @@ _abs = Op('abs', np.abs, lambda g, y, a: g * np.sign(a))    # |a|' = sign(a) (0 
 Tensor.sin = lambda self: apply(_sin, (self,))
 Tensor.cos = lambda self: apply(_cos, (self,))
 Tensor.abs = lambda self: apply(_abs, (self,))
-Tensor.sqrt = lambda self: self ** 0.5
-Tensor.norm = lambda self: (self * self).sum() ** 0.5   # the Euclidean length of all elements
+_sqrt = Op('sqrt', np.sqrt, lambda g, y, a: g / (2 * y), reads=0, reads_out=True)   # √a' = 1 / (2√a)
+Tensor.sqrt = lambda self: apply(_sqrt, (self,))
+
+def _norm_grad(g, y, a, dim, keepdim):   # a / |a|, and 0 where |a| = 0 (PyTorch's choice of subgradient), not 0/0
+    if dim is not None and not keepdim: g, y = np.expand_dims(g, dim), np.expand_dims(y, dim)
+    return g * np.divide(a, y, out=np.zeros_like(a), where=y != 0)
+_norm = Op('norm', lambda a, dim, keepdim: np.sqrt((a * a).sum(axis=dim, keepdims=keepdim)), _norm_grad)
+
+def _norm_method(self, p='fro', dim=None, keepdim=False):
+    "The Euclidean length of all elements, or along `dim`."
+    if p not in ('fro', 2): raise ValueError(f"norm: only the Euclidean norm (p=2) is provided, got p={p!r}")
+    if self.dtype.kind != 'f': raise TypeError(f"norm: expected a floating tensor, got {self.dtype}")
+    return apply(_norm, (self,), tuple(dim) if isinstance(dim, list) else dim, keepdim)
+Tensor.norm = _norm_method
 
 # %% ../nbs/14_torch.ipynb #6f908f44
 def _unsqueeze(self, dim):
@@ -823,13 +835,18 @@ def _flatten(self, start_dim=0, end_dim=-1):
     return self.reshape(self.shape[:s] + (-1,) + self.shape[e + 1:])
 
 def _pow_method(self, k):
+    "`x ** k` and `x.pow(k)`: an integer tensor exponent is taken in the base's float dtype, as PyTorch does."
     if isinstance(k, Tensor) and k.dtype.kind in 'biu' and self.dtype.kind == 'f': k = k.to(self.dtype)
-    return self ** k
+    return _pow(self, k)
+
+def _t(self):
+    if self.ndim > 2: raise ValueError(f"t() expects a tensor with <= 2 dimensions, but self is {self.ndim}D (use transpose or permute)")
+    return self.T if self.ndim == 2 else self
 
 _clone_op = Op('clone', np.copy, lambda g, y, a: g, reads=0)
 
-Tensor.unsqueeze, Tensor.squeeze, Tensor.flatten, Tensor.pow = _unsqueeze, _squeeze, _flatten, _pow_method
-Tensor.t = lambda self: self.T if self.ndim == 2 else self
+Tensor.unsqueeze, Tensor.squeeze, Tensor.flatten, Tensor.pow, Tensor.t = _unsqueeze, _squeeze, _flatten, _pow_method, _t
+Tensor.__pow__ = _pow_method
 Tensor.add, Tensor.sub, Tensor.mul = Tensor.__add__, Tensor.__sub__, Tensor.__mul__
 Tensor.div, Tensor.mm = Tensor.__truediv__, Tensor.__matmul__
 Tensor.clone = lambda self: apply(_clone_op, (self,))
@@ -876,3 +893,30 @@ Tensor.type = lambda self, dtype=None: str(self.dtype) if dtype is None else _to
 Tensor.long = lambda self: _to(self, np.int64)
 Tensor.cpu = lambda self: self
 Tensor.device = property(lambda self: _Device('cpu'))
+
+# %% ../nbs/14_torch.ipynb #00453036
+def _last_index(key):
+    "PyTorch's name for x[key]: the last step it takes (select for an int, slice for a slice)."
+    steps = [k for k in key if not (isinstance(k, slice) and k == slice(None))]
+    if not steps or all(isinstance(k, slice) for k in steps): return 'SliceBackward0'
+    if all(isinstance(k, (int, np.integer, slice)) for k in steps):
+        return 'SelectBackward0' if not isinstance(steps[-1], slice) else 'SliceBackward0'
+    return 'IndexBackward0'
+
+_TORCH_NAMES = {'reshape': 'ViewBackward0', 'cross_entropy': 'NllLossBackward0', 'amax': 'MaxBackward1',
+                'clip': 'ClampBackward1', 'norm': 'LinalgVectorNormBackward0'}
+_MATMUL_NAMES = {(1, 1): 'DotBackward0', (2, 2): 'MmBackward0', (2, 1): 'MvBackward0', (1, 2): 'SqueezeBackward4'}
+
+def _torch_name(v):
+    "PyTorch's name for the node `v`, or None where chapter 8's rule gives it."
+    op, dims = str(v._op), tuple(p.ndim for p in v._parents)
+    if op == '@': return _MATMUL_NAMES.get(dims, 'UnsafeViewBackward0')
+    if op in ('sum', 'mean') and v._ctx[0] is not None: return op.capitalize() + 'Backward1'
+    if op == 'index': return _last_index(v._ctx[0])
+    if op == 'linear' and dims[0] == 2: return 'AddmmBackward0' if len(dims) == 3 else 'MmBackward0'
+    return _TORCH_NAMES.get(op)
+
+_engine_name = getattr(GradFn.name, 'engine', GradFn.name)   # chapter 8's rule (kept if this cell runs twice)
+def _grad_fn_name(self): return (self.variable._parents and _torch_name(self.variable)) or _engine_name(self)
+_grad_fn_name.engine = _engine_name
+GradFn.name = _grad_fn_name

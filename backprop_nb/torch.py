@@ -4,26 +4,35 @@
 
 # %% auto #0
 __all__ = ['cuda', 'backends', 'accelerator', 'functional', 'nn', 'optim', 'autograd', 'float32', 'float', 'float64', 'double',
-           'int64', 'long', 'int32', 'int', 'bool', 'sum', 'mean', 'max', 'min', 'LeafTensor', 'tensor', 'from_numpy',
-           'as_tensor', 'is_tensor', 'manual_seed', 'randn', 'rand', 'zeros', 'ones', 'zeros_like', 'ones_like',
-           'rand_like', 'randn_like', 'randint', 'full', 'eye', 'linspace', 'randperm', 'arange', 'sin', 'cos', 'exp',
-           'log', 'tanh', 'sigmoid', 'relu', 'abs', 'sqrt', 'matmul', 'mm', 'flatten', 'squeeze', 'unsqueeze', 'argmax',
-           'clamp', 'numel', 'allclose', 'set_grad_enabled', 'FunctionCtx', 'Function', 'Parameter', 'Module', 'Linear',
-           'ReLU', 'Tanh', 'Sigmoid', 'Sequential', 'Flatten', 'Softmax', 'MSELoss', 'CrossEntropyLoss',
-           'BCEWithLogitsLoss', 'SGD', 'Adam', 'AdamW', 'Tensor', 'no_grad', 'cat', 'stack', 'where', 'maximum',
-           'softmax', 'log_softmax', 'device']
+           'int64', 'long', 'int32', 'int', 'bool', 'sum', 'mean', 'max', 'min', 'abs', 'LeafTensor', 'tensor',
+           'from_numpy', 'as_tensor', 'is_tensor', 'manual_seed', 'randn', 'rand', 'zeros', 'ones', 'zeros_like',
+           'ones_like', 'rand_like', 'randn_like', 'randint', 'full', 'eye', 'linspace', 'randperm', 'arange', 'sin',
+           'cos', 'exp', 'log', 'tanh', 'sigmoid', 'relu', 'sqrt', 'matmul', 'mm', 'flatten', 'squeeze', 'unsqueeze',
+           'argmax', 'clamp', 'numel', 'allclose', 'set_grad_enabled', 'FunctionCtx', 'Function', 'Parameter', 'Module',
+           'Linear', 'ReLU', 'Tanh', 'Sigmoid', 'Identity', 'Sequential', 'ModuleList', 'Flatten', 'Softmax',
+           'LogSoftmax', 'MSELoss', 'CrossEntropyLoss', 'BCEWithLogitsLoss', 'NLLLoss', 'mse_loss',
+           'binary_cross_entropy_with_logits', 'nll_loss', 'SGD', 'Adam', 'AdamW', 'Tensor', 'no_grad', 'cat', 'stack',
+           'where', 'maximum', 'softmax', 'log_softmax', 'device']
 
 # %% ../nbs/14_torch.ipynb #c28afdfc
-import builtins, sys, types
+import builtins, sys, types, warnings
 from collections.abc import MutableMapping
 import numpy as np
 from .tensor import (Tensor, Op, apply, no_grad, cat, stack, where, maximum, softmax, log_softmax,
                                 linear, _const, _unbroadcast)
 from . import nn as _nn, tensor_nn as _tnn, optim as _optim
-from .autograd import flags as _flags
+from .autograd import flags as _flags, detect_anomaly as _detect_anomaly, set_detect_anomaly as _set_detect_anomaly
+from . import derivatives as _derivatives
 
 _all_ = ['Tensor', 'no_grad', 'cat', 'stack', 'where', 'maximum', 'softmax', 'log_softmax']
 _grad_slot = Tensor.grad    # the engine's slot: the array the backward pass writes
+
+class _GradView(Tensor):
+    "The tensor `w.grad` reads as; numpy's functions see its array (as they see a PyTorch tensor's), so checks such as detect_anomaly's work."
+    __slots__ = ()
+    def __array__(self, dtype=None, copy=None): return self.data if dtype is None else self.data.astype(dtype)
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        return getattr(ufunc, method)(*[x.data if isinstance(x, Tensor) else x for x in inputs], **kwargs)
 
 class LeafTensor(Tensor):
     "A Tensor made by this layer: `.grad` reads as a Tensor sharing the engine's gradient array, as in PyTorch."
@@ -31,7 +40,9 @@ class LeafTensor(Tensor):
     @property
     def grad(self):
         g = _grad_slot.__get__(self)
-        return _const(g) if isinstance(g, np.ndarray) else g
+        if not isinstance(g, np.ndarray): return g
+        view = _const(g); view.__class__ = _GradView
+        return view
     @grad.setter
     def grad(self, g): _grad_slot.__set__(self, g.data if isinstance(g, Tensor) else g)
 
@@ -45,9 +56,9 @@ class LeafTensor(Tensor):
 # %% ../nbs/14_torch.ipynb #525a4f80
 def _dtype_of(a, data):
     "PyTorch's dtype for new data: int64 for whole numbers, bool for truth values, float32 for Python floats."
+    if isinstance(data, (np.ndarray, np.generic)): return a.dtype   # numpy data keeps its dtype (int32, float64, ...)
     if a.dtype.kind == 'b': return np.bool_
     if a.dtype.kind in 'iu': return np.int64
-    if a.dtype.kind == 'f' and isinstance(data, (np.ndarray, np.floating)): return a.dtype   # numpy keeps its dtype
     return np.float32
 
 def _check_device(dev, fn):
@@ -77,8 +88,10 @@ def is_tensor(x): return isinstance(x, Tensor)
 def _shape(size):
     return tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list)) else tuple(size)
 
-def _made(a, dtype, requires_grad, device, fn):
+def _made(a, dtype, requires_grad, device, fn, floating=False):
     _check_device(device, fn)
+    if floating and dtype is not None and np.dtype(dtype).kind != 'f':   # PyTorch: "not implemented for 'Long'"
+        raise TypeError(f"{fn}: random floats need a floating dtype (float32, float64), got {np.dtype(dtype)}")
     return LeafTensor(a, requires_grad=requires_grad, dtype=np.float32 if dtype is None else dtype)
 
 def manual_seed(seed):
@@ -87,11 +100,11 @@ def manual_seed(seed):
 
 def randn(*size, dtype=None, device=None, requires_grad=False):
     "Normally distributed numbers (mean 0, variance 1)."
-    return _made(_nn.default_generator.standard_normal(_shape(size)), dtype, requires_grad, device, 'randn')
+    return _made(_nn.default_generator.standard_normal(_shape(size)), dtype, requires_grad, device, 'randn', True)
 
 def rand(*size, dtype=None, device=None, requires_grad=False):
     "Uniform numbers in [0, 1)."
-    return _made(_nn.default_generator.random(_shape(size)), dtype, requires_grad, device, 'rand')
+    return _made(_nn.default_generator.random(_shape(size)), dtype, requires_grad, device, 'rand', True)
 
 def zeros(*size, dtype=None, device=None, requires_grad=False):
     return _made(np.zeros(_shape(size)), dtype, requires_grad, device, 'zeros')
@@ -104,8 +117,10 @@ def ones_like(t, dtype=None, requires_grad=False): return _made(np.ones(t.shape)
 def rand_like(t, dtype=None, requires_grad=False): return rand(t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
 def randn_like(t, dtype=None, requires_grad=False): return randn(t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
 
-def randint(low, high=None, size=(), dtype=None, device=None, requires_grad=False):
-    "Whole numbers drawn uniformly from [low, high) (from [0, low) when high is left out), int64 by default."
+def randint(low, high=None, size=None, dtype=None, device=None, requires_grad=False):
+    "Whole numbers drawn uniformly from [low, high), int64 by default: `randint(high, size)` or `randint(low, high, size)`."
+    if size is None and isinstance(high, (tuple, list)): low, high, size = 0, low, high   # randint(high, size)
+    if size is None: raise TypeError("randint: give a size, e.g. randint(10, (3,)) or randint(0, 10, (3,))")
     low, high = (0, low) if high is None else (low, high)
     return _made(_nn.default_generator.integers(low, high, _shape((size,))), dtype or np.int64, requires_grad, device, 'randint')
 
@@ -138,7 +153,7 @@ def log(x): return x.log()
 def tanh(x): return x.tanh()
 def sigmoid(x): return x.sigmoid()
 def relu(x): return x.relu()
-def abs(x): return x.abs()
+def _abs_fn(x): return x.abs()   # torch.abs: bound to the name `abs` at the end of the module
 def sqrt(x): return x.sqrt()
 def matmul(a, b): return a @ b
 def mm(a, b): return a @ b
@@ -224,22 +239,37 @@ def _adopt(t):
 def _indent(text): return text.replace('\n', '\n  ')
 
 class Module(_nn.Module):
-    "PyTorch's nn.Module on chapter 2's Module: forward with any arguments, a tree repr, train()/eval()."
+    "PyTorch's nn.Module on chapter 2's Module: PyTorch's registration rules, forward with any arguments, a tree repr."
     training = True
     def __init__(self, *args, **kwargs): pass
     def __call__(self, *args, **kwargs): return self.forward(*args, **kwargs)
-    def named_children(self):
-        return [(k, v) for k, v in vars(self).items() if isinstance(v, _nn.Module) and not k.startswith('_')]
+    def named_children(self): return [(k, v) for k, v in vars(self).items() if isinstance(v, _nn.Module)]
     def children(self): return [m for _, m in self.named_children()]
+    def named_modules(self, memo=None, prefix=''):
+        "This module, then every sub-module (depth first, each once), with its dotted name."
+        memo = set() if memo is None else memo
+        if id(self) in memo: return
+        memo.add(id(self)); yield prefix, self
+        for k, m in self.named_children():
+            name = f"{prefix}.{k}" if prefix else k
+            if isinstance(m, Module): yield from m.named_modules(memo, name)
+            elif id(m) not in memo: memo.add(id(m)); yield name, m    # a chapter-2 module: a leaf of the tree
+    def modules(self): return [m for _, m in self.named_modules()]
+    def named_parameters(self):
+        "PyTorch's rule: only `Parameter` attributes, each module's own (in assignment order) before its children's."
+        out, seen = [], set()
+        for prefix, m in self.named_modules():
+            own = ([(k, v) for k, v in vars(m).items() if isinstance(v, Parameter)] if isinstance(m, Module)
+                   else _nn.Module.named_parameters(m))                 # a chapter-2 module keeps its own rule
+            for k, p in own:
+                if id(p) not in seen: seen.add(id(p)); out.append((f"{prefix}.{k}" if prefix else k, p))
+        return out
     def train(self, mode=True):
         self.training = builtins.bool(mode)
         for m in self.children():
             if isinstance(m, Module): m.train(mode)
         return self
     def eval(self): return self.train(False)
-    def to(self, *args, **kwargs):
-        for p in self.parameters(): p.to(*args, **kwargs)   # checks the device; a dtype change is not supported
-        return self
     def extra_repr(self): return ''
     def __repr__(self):
         kids = self.named_children()
@@ -247,17 +277,64 @@ class Module(_nn.Module):
         return f"{type(self).__name__}(\n" + ''.join(f"  ({k}): {_indent(repr(m))}\n" for k, m in kids) + ")"
 
 # %% ../nbs/14_torch.ipynb #93d1a8f0
+def _module_to(self, *args, **kwargs):
+    "The device checked; a dtype converts every floating parameter (and its gradient) in place, as in PyTorch."
+    for p in self.parameters():
+        q = p.to(*args, **kwargs)
+        if q is p or p.dtype.kind != 'f': continue
+        if q.dtype.kind != 'f': raise TypeError(f"Module.to: only floating dtypes (float32, float64), got {q.dtype}")
+        g, p.data = _grad_slot.__get__(p), q.data
+        if g is not None: _grad_slot.__set__(p, g.astype(q.dtype))
+    return self
+
+Module.to = _module_to
+Module.double = lambda self: self.to(np.float64)
+Module.float = lambda self: self.to(np.float32)
+
+# %% ../nbs/14_torch.ipynb #db8f7858
 class Linear(Module, _tnn.Linear):
     def __init__(self, in_features, out_features, bias=True, device=None, dtype=None):
         _check_device(device, 'Linear')
         _tnn.Linear.__init__(self, in_features, out_features, bias, dtype=np.float32 if dtype is None else dtype)
         _adopt(self.weight); _adopt(self.bias)
+    def forward(self, x):
+        if isinstance(x, Tensor) and x.dtype != self.weight.dtype:   # numpy would promote; PyTorch refuses
+            raise _DtypeError(f"Linear: mat1 and mat2 must have the same dtype, but got {x.dtype} input and "
+                              f"{self.weight.dtype} weight (convert one: x.float() or model.double())")
+        return _tnn.Linear.forward(self, x)
     def extra_repr(self): return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
+
+class _DtypeError(TypeError, RuntimeError): "A wrong dtype: TypeError by our rules, RuntimeError as PyTorch raises it."
 
 class ReLU(Module, _tnn.ReLU): pass
 class Tanh(Module, _tnn.Tanh): pass
 class Sigmoid(Module, _tnn.Sigmoid): pass
-class Sequential(Module, _tnn.Sequential): __init__ = _tnn.Sequential.__init__
+class Identity(Module):
+    def forward(self, x): return x
+
+class Sequential(Module, _tnn.Sequential):
+    __init__ = _tnn.Sequential.__init__
+    def __getitem__(self, i): return Sequential(*self._steps[i]) if isinstance(i, slice) else self._steps[i]
+
+# %% ../nbs/14_torch.ipynb #049af856
+class ModuleList(Module):
+    "A list whose modules are registered (a plain Python list of modules is not, in PyTorch and here)."
+    def __init__(self, modules=()):
+        for m in modules: self.append(m)
+    def append(self, m):
+        if not isinstance(m, _nn.Module): raise TypeError(f"ModuleList.append: expected a Module, got {type(m).__name__}")
+        setattr(self, str(len(self)), m); return self
+    def __len__(self): return len(self.children())
+    def __iter__(self): return iter(self.children())
+    def __getitem__(self, i): return ModuleList(self.children()[i]) if isinstance(i, slice) else self.children()[i]
+    def __repr__(self):   # PyTorch's: a run of equal modules is shown once, as (first-last): n x ...
+        lines, kids, i = [], [repr(m) for m in self], 0
+        while i < len(kids):
+            j = i + 1
+            while j < len(kids) and kids[j] == kids[i]: j += 1
+            lines.append(f"  ({i}): {_indent(kids[i])}" if j == i + 1 else f"  ({i}-{j - 1}): {j - i} x {_indent(kids[i])}")
+            i = j
+        return "ModuleList(\n" + ''.join(l + '\n' for l in lines) + ")" if lines else "ModuleList()"
 
 class Flatten(Module):
     def __init__(self, start_dim=1, end_dim=-1): self.start_dim, self.end_dim = start_dim, end_dim
@@ -265,19 +342,61 @@ class Flatten(Module):
     def extra_repr(self): return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
 
 class Softmax(Module):
-    def __init__(self, dim=None): self.dim = dim
-    def forward(self, x): return x.softmax(-1 if self.dim is None else self.dim)
+    def __init__(self, dim=None): self.dim = _need_dim(dim, f'nn.{type(self).__name__}')
+    def forward(self, x): return x.softmax(self.dim)
     def extra_repr(self): return f"dim={self.dim}"
+class LogSoftmax(Softmax):
+    def forward(self, x): return x.log_softmax(self.dim)
+
+def _need_dim(dim, fn):
+    if dim is None: raise TypeError(f"{fn}: give dim (PyTorch guesses one from the number of dimensions, with a warning)")
+    return dim
 
 class _Loss(Module):
     def __init__(self, reduction='mean'): self.reduction = reduction
     def forward(self, input, target): return self._fn(input, target, reduction=self.reduction)
 
-class MSELoss(_Loss): _fn = staticmethod(_tnn.mse_loss)
+class MSELoss(_Loss): _fn = staticmethod(lambda *a, **k: mse_loss(*a, **k))
 class CrossEntropyLoss(_Loss): _fn = staticmethod(_tnn.cross_entropy)
-class BCEWithLogitsLoss(_Loss): _fn = staticmethod(_tnn.binary_cross_entropy_with_logits)
+class BCEWithLogitsLoss(_Loss): _fn = staticmethod(lambda *a, **k: binary_cross_entropy_with_logits(*a, **k))
+class NLLLoss(_Loss): _fn = staticmethod(lambda *a, **k: nll_loss(*a, **k))
 
 # %% ../nbs/14_torch.ipynb #6f42b840
+def _shape_of(t): return tuple(np.shape(t.data if isinstance(t, Tensor) else t))
+
+def mse_loss(input, target, reduction='mean'):
+    "Chapter 9's fused node; the formula with ops (PyTorch's broadcasting and warning, the target's gradient) otherwise."
+    if _shape_of(target) == input.shape and not getattr(target, 'requires_grad', False):
+        return _tnn.mse_loss(input, target, reduction)
+    if _shape_of(target) != input.shape:
+        warnings.warn(f"Using a target size ({_shape_of(target)}) that is different to the input size ({input.shape}). This "
+                      "will likely lead to incorrect results due to broadcasting. Please ensure they have the same size.",
+                      UserWarning, stacklevel=2)
+    _tnn._reduction(reduction, 'mse_loss')
+    d = input - (target if isinstance(target, Tensor) else tensor(target, dtype=input.dtype))
+    return (d * d).mean() if reduction == 'mean' else (d * d).sum()
+
+def binary_cross_entropy_with_logits(input, target, reduction='mean'):
+    fn = 'binary_cross_entropy_with_logits'
+    if _shape_of(target) != input.shape:
+        raise ValueError(f"{fn}: target size {_shape_of(target)} must be the same as input size {input.shape}")
+    if getattr(target, 'requires_grad', False):
+        raise ValueError(f"{fn}: a target that requires grad is not supported here; pass target.detach()")
+    return _tnn.binary_cross_entropy_with_logits(input, target, reduction)
+
+def nll_loss(input, target, reduction='mean'):
+    "Minus the log-probability (a row of `input`, e.g. from log_softmax) of each example's class."
+    _tnn._reduction(reduction, 'nll_loss')
+    t = np.asarray(target.data if isinstance(target, Tensor) else target)
+    if input.ndim != 2 or t.shape != input.shape[:1] or t.dtype.kind not in 'iu':
+        raise ValueError(f"nll_loss: expected input (batch, classes) and int64 class indices (batch,), got {input.shape} and {t.shape} {t.dtype}")
+    picked = -input[np.arange(len(t)), t]
+    return picked.mean() if reduction == 'mean' else picked.sum()
+
+def _softmax(input, dim=None): return softmax(input, _need_dim(dim, 'softmax'))
+def _log_softmax(input, dim=None): return log_softmax(input, _need_dim(dim, 'log_softmax'))
+
+# %% ../nbs/14_torch.ipynb #6ac9f880
 def _namespace(name, doc, **names):
     "A real module object named backprop_nb.torch.<name>, registered so that `import backprop_nb.torch.<name>` finds it."
     m = types.ModuleType(f"{__name__}.{name}", doc)
@@ -286,13 +405,13 @@ def _namespace(name, doc, **names):
     return m
 
 functional = _namespace('nn.functional', "PyTorch's torch.nn.functional: chapter 9's functions",
-    relu=relu, tanh=tanh, sigmoid=sigmoid, linear=linear, softmax=softmax, log_softmax=log_softmax,
-    mse_loss=_tnn.mse_loss, cross_entropy=_tnn.cross_entropy,
-    binary_cross_entropy_with_logits=_tnn.binary_cross_entropy_with_logits)
+    relu=relu, tanh=tanh, sigmoid=sigmoid, linear=linear, softmax=_softmax, log_softmax=_log_softmax,
+    mse_loss=mse_loss, cross_entropy=_tnn.cross_entropy, nll_loss=nll_loss,
+    binary_cross_entropy_with_logits=binary_cross_entropy_with_logits)
 nn = _namespace('nn', "PyTorch's torch.nn: chapter 2's Module, chapter 9's layers and losses",
-    Module=Module, Parameter=Parameter, Linear=Linear, ReLU=ReLU, Tanh=Tanh, Sigmoid=Sigmoid,
-    Sequential=Sequential, Flatten=Flatten, Softmax=Softmax, MSELoss=MSELoss, CrossEntropyLoss=CrossEntropyLoss,
-    BCEWithLogitsLoss=BCEWithLogitsLoss, functional=functional,
+    Module=Module, Parameter=Parameter, Linear=Linear, ReLU=ReLU, Tanh=Tanh, Sigmoid=Sigmoid, Identity=Identity,
+    Sequential=Sequential, ModuleList=ModuleList, Flatten=Flatten, Softmax=Softmax, LogSoftmax=LogSoftmax,
+    MSELoss=MSELoss, CrossEntropyLoss=CrossEntropyLoss, NLLLoss=NLLLoss, BCEWithLogitsLoss=BCEWithLogitsLoss, functional=functional,
     init=types.SimpleNamespace(uniform_=_tnn.uniform_, kaiming_uniform_=_tnn.kaiming_uniform_, xavier_uniform_=_tnn.xavier_uniform_))
 
 # %% ../nbs/14_torch.ipynb #ffe765ac
@@ -335,18 +454,34 @@ class Adam(_optim.Adam):
         super().__init__(_arrays(params, 'Adam'), lr, betas, eps, weight_decay)
     param_groups = property(lambda self: [_Group(self)])
 
-class AdamW(_optim.AdamW, Adam): pass
+class AdamW(_optim.AdamW, Adam): pass   # MRO: chapter 4's AdamW (defaults, decoupled decay), then our Adam (wraps params)
 
 optim = _namespace('optim', "PyTorch's torch.optim: chapter 4's optimizers", SGD=SGD, Adam=Adam, AdamW=AdamW)
 
 # %% ../nbs/14_torch.ipynb #906a0fd7
+def _gradcheck(func, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
+    "PyTorch's gradcheck: chapter 1's `gradcheck` on every output element, for the inputs that require grad (on copies)."
+    inputs = inputs if isinstance(inputs, tuple) else (inputs,)
+    free = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
+    def element(k):
+        def f(*xs):
+            args = list(inputs)
+            for i, x in zip(free, xs): args[i] = x
+            return func(*args).reshape(-1)[k]
+        return f
+    with no_grad(): n = func(*inputs).data.size
+    copies = [Tensor(inputs[i].data.copy(), requires_grad=True, dtype=inputs[i].dtype) for i in free]
+    return all(_derivatives.gradcheck(element(k), *copies, eps=eps, atol=atol, rtol=rtol, raise_exception=raise_exception)
+               for k in range(n))
+
 autograd = _namespace('autograd', "PyTorch's torch.autograd: Function on chapter 8's Op", Function=Function,
-                      FunctionCtx=FunctionCtx, backward=lambda t, grad_tensors=None: t.backward(grad_tensors))
+                      FunctionCtx=FunctionCtx, backward=lambda t, grad_tensors=None: t.backward(grad_tensors),
+                      gradcheck=_gradcheck, detect_anomaly=_detect_anomaly, set_detect_anomaly=_set_detect_anomaly)
 float32 = float = np.float32
 float64 = double = np.float64
 int64 = long = np.int64
 int32 = int = np.int32
 bool = np.bool_
-sum, mean, max, min = _sum, _mean, _max, _min
+sum, mean, max, min, abs = _sum, _mean, _max, _min, _abs_fn
 _all_ = ['float32', 'float64', 'int64', 'int32', 'cuda', 'backends', 'accelerator', 'nn', 'functional', 'optim',
-         'autograd', 'device']   # float, long, bool, sum, max, ...: attributes, kept out of `import *` (Python's own names)
+         'autograd', 'device']   # float, int, bool, sum, max, min, abs are in `import *` too, as in PyTorch's __all__

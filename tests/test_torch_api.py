@@ -218,3 +218,179 @@ def test_comparisons_agree_with_numpy_elementwise(values, k):
     for op in ('__eq__', '__ne__', '__lt__', '__le__', '__gt__', '__ge__'):
         assert np.array_equal(getattr(t, op)(u).data, getattr(a, op)(a[::-1]))
         assert np.array_equal(getattr(t, op)(k).data, getattr(a, op)(k))
+
+
+# --- issue 16's read-through: code that runs on both prints the same, or ours fails clearly (PyTorch is the oracle)
+
+def _dt(t): return str(t.dtype).replace('torch.', '')
+
+
+def _net(lib, nn):
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.hidden = nn.Linear(2, 3)
+            self.plain = lib.ones(3, requires_grad=True)         # a plain tensor attribute: not a parameter
+            self.listed = [nn.Linear(3, 3)]                      # a plain list of layers: not registered
+            self.blocks = nn.ModuleList([nn.Linear(3, 3), nn.Linear(3, 3), nn.Tanh()])
+            self.scale = nn.Parameter(lib.ones(1))               # own parameter, assigned last: listed first
+        def forward(self, x):
+            for b in self.blocks: x = b(x)
+            return x * self.scale
+    return Net()
+
+
+@needs_torch
+def test_module_registers_parameters_as_pytorch_does():
+    from oracle import torch
+    ours_net, theirs = _net(bt, bt.nn), _net(torch, torch.nn)
+    names = [n for n, _ in theirs.named_parameters()]
+    assert names[:2] == ['scale', 'hidden.weight']
+    assert [n for n, _ in ours_net.named_parameters()] == names
+    for net in (ours_net, theirs): net.hidden.weight.requires_grad_(False)   # frozen, still a parameter
+    assert [n for n, _ in ours_net.named_parameters()] == [n for n, _ in theirs.named_parameters()] == names
+    assert [type(m).__name__ for m in ours_net.modules()] == [type(m).__name__ for m in theirs.modules()]
+    assert skeleton_lines(repr(ours_net.blocks)) == skeleton_lines(repr(theirs.blocks))   # (0-1): 2 x Linear(...)
+    for lib in (bt, torch):
+        seq = lib.nn.Sequential(lib.nn.Linear(2, 2), lib.nn.ReLU(), lib.nn.Linear(2, 1))
+        assert type(seq[:2]).__name__ == 'Sequential' and len(seq[:2]) == 2
+    assert skeleton_lines(repr(bt.nn.Sequential(bt.nn.Identity(), bt.nn.ReLU())[:1])) == \
+        skeleton_lines(repr(torch.nn.Sequential(torch.nn.Identity(), torch.nn.ReLU())[:1]))
+
+
+def skeleton_lines(text): return [skeleton(line) for line in text.splitlines()]
+
+
+@needs_torch
+def test_module_to_dtype_converts_and_linear_refuses_mixed_dtypes():
+    from oracle import torch
+    for lib in (bt, torch):
+        m = lib.nn.Linear(2, 1)
+        x64 = lib.tensor([[1.0, 2.0]], dtype=lib.float64)
+        with pytest.raises(RuntimeError, match="mat1 and mat2 must have the same dtype"): m(x64)
+        assert m.to(lib.float64) is m and _dt(m.weight) == _dt(m.bias) == 'float64' and _dt(m(x64)) == 'float64'
+        m.float(); assert _dt(m.weight) == 'float32'
+        m.double(); assert _dt(m.weight) == 'float64'
+        with pytest.raises(TypeError): m.to(lib.int64)
+    with pytest.raises(TypeError, match="Linear: mat1 and mat2"): bt.nn.Linear(2, 1)(bt.tensor([[1, 2]]))  # ours: a TypeError too
+
+
+def test_layer_module_does_not_call_builtins_it_rebinds():
+    "torch.py binds float, int, bool, sum, max, min, abs at module level (as PyTorch does): no function in it may use Python's."
+    import ast, builtins
+    tree = ast.parse(Path(bt.__file__).read_text())
+    rebound = {t.id for node in tree.body if isinstance(node, (ast.Assign, ast.FunctionDef))
+               for t in ([n for tg in node.targets for n in ast.walk(tg)] if isinstance(node, ast.Assign) else [ast.Name(node.name)])
+               if isinstance(t, ast.Name) and hasattr(builtins, t.id)}
+    assert {'float', 'int', 'bool', 'sum', 'max', 'min', 'abs'} <= rebound
+    uses = [(f.name, n.id) for f in ast.walk(tree) if isinstance(f, ast.FunctionDef)
+            for n in ast.walk(f) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and n.id in rebound
+            and n.id not in {a.arg for a in f.args.args + f.args.kwonlyargs}]
+    assert not uses, f"functions of backprop_nb.torch call rebound built-ins: {uses}"
+
+
+@needs_torch
+def test_star_import_shadows_only_what_pytorchs_does_and_the_chapter_says_so():
+    import builtins
+    from oracle import torch
+    shadowing = {n for n in bt.__all__ if hasattr(builtins, n)}
+    assert shadowing and shadowing <= set(torch.__all__)
+    chapter = (Path(__file__).parent.parent / 'nbs' / '14_torch.ipynb').read_text()
+    assert 'import *' in chapter and 'unsafe' in chapter
+
+
+@needs_torch
+def test_mse_loss_broadcasts_and_warns_and_the_target_gets_its_gradient():
+    from oracle import torch
+    results = []
+    for lib, F in ((bt, bt.nn.functional), (torch, torch.nn.functional)):
+        p = lib.tensor([[1.0], [2.0], [3.0]], requires_grad=True)
+        with pytest.warns(UserWarning, match="target size"): loss = lib.nn.MSELoss()(p, lib.tensor([1.0, 2.0, 4.0]))
+        loss.backward()
+        q = lib.tensor([1.5, 2.0, 2.0], requires_grad=True)
+        loss2 = F.mse_loss(lib.tensor([1.0, 2.0, 3.0], requires_grad=True), q, reduction='sum')
+        loss2.backward()
+        results.append((loss.item(), p.grad.numpy().ravel().tolist(), loss2.item(), q.grad.numpy().tolist()))
+    assert np.allclose(results[0][0], 2.3333333) and results[0][0] != pytest.approx(1 / 3)
+    for a, b in zip(*results): assert np.allclose(a, b, rtol=1e-6)
+    with pytest.raises(ValueError, match="target size"):
+        bt.nn.functional.binary_cross_entropy_with_logits(bt.zeros(3, 1), bt.ones(3))
+    with pytest.raises(ValueError, match="requires grad"):
+        bt.nn.functional.binary_cross_entropy_with_logits(bt.zeros(3), bt.ones(3, requires_grad=True))
+
+
+@needs_torch
+def test_norm_at_zero_and_along_a_dim_as_pytorch():
+    from oracle import torch
+    got = []
+    for lib in (bt, torch):
+        z = lib.tensor([0.0, 0.0], requires_grad=True)
+        z.norm().backward()
+        m = lib.tensor([[3.0, 4.0], [0.0, 0.0], [1.0, -2.0]], requires_grad=True)
+        n = m.norm(dim=1)
+        (n * lib.tensor([1.0, 2.0, 3.0])).sum().backward()
+        got.append((z.grad.numpy().tolist(), n.detach().numpy().tolist(), m.grad.numpy().tolist(),
+                    m.norm(dim=0, keepdim=True).shape))
+    assert got[0][0] == [0.0, 0.0] and not np.isnan(got[0][2]).any()
+    for a, b in zip(*got[:2]): assert np.allclose(a, b, rtol=1e-6)
+    with pytest.raises(ValueError, match="p=2"): bt.ones(2).norm(p=1)
+
+
+@needs_torch
+def test_small_semantics_match_pytorch():
+    from oracle import torch
+    for lib in (bt, torch):
+        x, p = lib.linspace(0, 1, 3), lib.tensor([1, 2, 3])
+        assert _dt(x ** p) == _dt(x.pow(p)) == 'float32'
+        with pytest.raises((ValueError, RuntimeError), match=r"t\(\) expects a tensor with <= 2 dimensions"): lib.ones(2, 3, 4).t()
+        for fn in (lib.rand_like, lib.randn_like):
+            with pytest.raises((TypeError, NotImplementedError)): fn(lib.tensor([1, 2]))
+        with pytest.raises((TypeError, NotImplementedError)): lib.randn(2, dtype=lib.long)
+        assert _dt(lib.tensor(np.array([1, 2], dtype=np.int32))) == 'int32'
+        r = lib.randint(10, (3,))
+        assert tuple(r.shape) == (3,) and _dt(r) == 'int64' and 0 <= r.min().item() and r.max().item() < 10
+        assert tuple(lib.randint(3, 7, (2, 2)).shape) == (2, 2)
+    with pytest.raises(TypeError, match="give dim"): bt.nn.Softmax()
+    with pytest.raises(TypeError, match="give dim"): bt.nn.functional.softmax(bt.ones(2, 3, 4))
+    lsm = bt.nn.LogSoftmax(dim=1)(bt.tensor([[1.0, 2.0, 0.5]]))
+    tl = torch.nn.LogSoftmax(dim=1)(torch.tensor([[1.0, 2.0, 0.5]]))
+    assert np.allclose(lsm.numpy(), tl.numpy(), rtol=1e-6)
+    target = [1]
+    ours_nll = bt.nn.NLLLoss()(lsm, bt.tensor(target)).item()
+    assert np.isclose(ours_nll, torch.nn.functional.nll_loss(tl, torch.tensor(target)).item(), rtol=1e-6)
+
+
+@needs_torch
+@pytest.mark.filterwarnings("ignore:Anomaly Detection has been enabled")
+def test_anomaly_mode_and_gradcheck_work_on_layer_tensors():
+    from oracle import torch
+    for lib in (bt, torch):
+        w = lib.tensor([1.0, -2.0], requires_grad=True)
+        with lib.autograd.detect_anomaly(): (w * w).sum().backward()
+        assert w.grad.numpy().tolist() == [2.0, -4.0]
+        x = lib.tensor([-0.7, 0.1, 0.9], dtype=lib.float64, requires_grad=True)
+        assert lib.autograd.gradcheck(lambda v: 0.5 * (5 * v ** 3 - 3 * v), (x,)) is True
+        assert x.grad is None                                    # the inputs' .grad is left alone
+
+    class Wrong(bt.autograd.Function):
+        @staticmethod
+        def forward(ctx, v): return v * v
+        @staticmethod
+        def backward(ctx, g): return g                            # should be 2 v g
+    with pytest.raises(ValueError, match="gradients disagree"):
+        bt.autograd.gradcheck(Wrong.apply, (bt.tensor([0.5, 2.0], dtype=bt.float64, requires_grad=True),))
+
+
+@needs_torch
+def test_grad_fn_names_match_pytorch_for_common_ops():
+    from oracle import torch
+    def names(lib):
+        F = lib.nn.functional
+        x, w, b = (lib.tensor(np.linspace(-1, 1, n).reshape(s).astype(np.float32), requires_grad=True)
+                   for n, s in ((12, (4, 3)), (6, (2, 3)), (2, (2,))))
+        v = lib.tensor([0.5, -1.0, 2.0], requires_grad=True)
+        ys = [x @ w.T, v @ v, x @ v, F.linear(x, w, b), F.linear(x, w), lib.nn.Linear(3, 2)(x), x.sum(0), x.mean(1),
+              x.sum(), x[0], x[:1], x[:, 1], x[0, :2], x.reshape(12), x.view(2, 6), x.flatten(), x.abs().sqrt(), x.max(),
+              x.clamp(min=0), F.cross_entropy(x, lib.tensor([0, 1, 2, 0])), x.norm(), x.abs(), x.sin(), v ** 2]
+        return [y.grad_fn.name() for y in ys]
+    assert names(bt) == names(torch)
