@@ -96,7 +96,7 @@ def _make_group(key, nodes, index):
     return grp
 
 class CompiledScalarGraph:
-    "A recorded graph of `Value`s as an array program: node i is slot i of V (values) and G (gradients)."
+    "A recorded graph of `Value` nodes as an array program: node i is slot i of V (values) and G (gradients)."
     def __init__(self, root):
         order = topological_order(root)
         level = node_levels(order)
@@ -236,7 +236,7 @@ def _grads_of(out, g):
 
 # %% ../nbs/13_compile.ipynb #fd047baf
 class CompiledTensorGraph:
-    "A recorded graph of `Tensor`s, replayed in an order found once, into arrays made once."
+    "A recorded graph of `Tensor` nodes, replayed in an order found once, into arrays made once."
     def __init__(self, root):
         order = topological_order(root)
         for n in order:

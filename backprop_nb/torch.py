@@ -173,7 +173,7 @@ def clamp(x, min=None, max=None): return x.clamp(min, max)
 def numel(x): return x.numel()
 
 def allclose(a, b, rtol=1e-05, atol=1e-08):
-    "Whether |a - b| <= atol + rtol |b| everywhere (tensors, arrays or numbers)."
+    "Whether abs(a - b) <= atol + rtol * abs(b) everywhere (tensors, arrays or numbers)."
     return builtins.bool(np.allclose(getattr(a, 'data', a), getattr(b, 'data', b), rtol=rtol, atol=atol))
 
 class set_grad_enabled:

@@ -14,7 +14,7 @@ and hands their output to Sphinx (docs/conf.py):
     python tools/build_docs.py            # prints the path of the home page
     python tools/build_docs.py --root DIR # another checkout (used by the docs tests)
 """
-import argparse, hashlib, inspect, importlib, json, os, re, shutil, subprocess, sys, time
+import argparse, hashlib, inspect, importlib, json, os, re, shutil, subprocess, sys, time, types
 import warnings
 from pathlib import Path
 
@@ -29,6 +29,18 @@ SITE_PICTURE = 'images/site.png'
 # A chapter's show_doc entry gets the label CHAPTER_ANCHOR + its full name; the full name itself
 # is the API reference's Python object.
 CHAPTER_ANCHOR = 'chapter-'
+# Sphinx lowercases labels, so names that differ only in case (torch.relu, torch.ReLU) would share
+# one: those get their capitals' positions appended. Filled from the API before any page is made.
+CASE_TWINS = set()
+
+
+def anchor(label):
+    "The label of `label`'s entry in a chapter: CHAPTER_ANCHOR + the name, unique even where Sphinx ignores case."
+    if label.lower() in CASE_TWINS and label != label.lower():
+        label += '-' + '.'.join(str(i) for i, ch in enumerate(label) if ch.isupper())
+    return CHAPTER_ANCHOR + label
+
+
 WIDGET_NOTE = ('*This is a static picture of an interactive widget: '
                '{download}`open the notebook <%s>` in Jupyter (`make lab`) to use it live.*')
 
@@ -173,7 +185,7 @@ def to_myst(nb, rel, page, api, home_mod, labels, doc_base):
             text = re.sub(r"<class '([\w.]+)'>", r'\1', text)  # a class as a default (dtype=float32): not Python syntax
             if label and label not in labels:
                 labels[label] = page
-                text = f"({CHAPTER_ANCHOR}{label})=\n{text}"
+                text = f"({anchor(label)})=\n{text}"
             cells.append(md_cell(text))
             continue
         if opts.get('include') == 'false': continue
@@ -213,11 +225,11 @@ def local_links(text, api, home_mod, labels, doc_base):
 
     def nbdev_link(m):
         label = target(m.group(1))
-        return f"[`{m.group(1)}`](#{CHAPTER_ANCHOR}{label})" if label else f"`{m.group(1)}`"
+        return f"[`{m.group(1)}`](#{anchor(label)})" if label else f"`{m.group(1)}`"
 
     def bare(m):
         label = target(m.group(1))
-        return f"[`{m.group(1)}`](#{CHAPTER_ANCHOR}{label})" if label else m.group(0)
+        return f"[`{m.group(1)}`](#{anchor(label)})" if label else m.group(0)
     text = re.sub(r'\[`([^`]+)`\]\(' + re.escape(doc_base) + r'[^)]*\)', nbdev_link, text)
     lines, fence = text.split('\n'), False
     for i, line in enumerate(lines):  # like nbdev's linkify: not in code blocks or headings
@@ -268,6 +280,15 @@ def rst_escape(text):
     return re.sub(r'([\\*`|_<>])', r'\\\1', text.replace('`', ''))
 
 
+def foreign(obj):
+    "What a public name is when it is not the library's own object (numpy's float32 as torch.float32), else ''."
+    if isinstance(obj, types.ModuleType): return f'The module ``{obj.__name__}``.'
+    if isinstance(obj, types.SimpleNamespace): return 'A namespace holding ' + ', '.join(f'``{k}``' for k in vars(obj)) + '.'
+    if (inspect.isclass(obj) or inspect.isroutine(obj)) and not (obj.__module__ or '').startswith('backprop_nb'):
+        return f'Another name for ``{obj.__module__}.{obj.__qualname__}``.'
+    return ''
+
+
 def api_pages(api, labels, titles, mod_pages, src_dir):
     """The reference, with Sphinx's Python domain (autodoc over the package): one page per public
     module, every name of its `__all__` in that order, a class with the public methods it
@@ -283,6 +304,9 @@ def api_pages(api, labels, titles, mod_pages, src_dir):
             lines += [f'Taught in :doc:`{rst_escape(titles[mod_pages[mod]])} </{mod_pages[mod]}>`.', '']
         for name in names:
             obj, full = getattr(m, name), f'{mod}.{name}'
+            if foreign(obj):  # PyTorch's names for numpy's dtypes, namespaces: say what they are, no autodoc
+                lines += [f'.. py:data:: {name}', '', f'   {foreign(obj)}', '']   # automodule set the module
+                continue
             home = home_of(obj, mod, api)
             if home: reexports[full] = home
             if inspect.isclass(obj): directive = 'autoclass'
@@ -292,7 +316,7 @@ def api_pages(api, labels, titles, mod_pages, src_dir):
             if directive == 'autodata': lines += ['   :no-value:']
             lines.append('')
             if full in labels and not home:
-                lines += [f'   Taught in :ref:`{rst_escape(titles[labels[full]])} <{CHAPTER_ANCHOR}{full}>`.', '']
+                lines += [f'   Taught in :ref:`{rst_escape(titles[labels[full]])} <{anchor(full)}>`.', '']
             if directive == 'autoclass' and not home:
                 for sub, member in class_members(obj, home_file):
                     lines += [f'   .. {sub}:: {member}']
@@ -300,7 +324,7 @@ def api_pages(api, labels, titles, mod_pages, src_dir):
                     lines.append('')
                     if f'{full}.{member}' in labels:
                         lines += [f'      Taught in :ref:`{rst_escape(titles[labels[full + "." + member]])} '
-                                  f'<{CHAPTER_ANCHOR}{full}.{member}>`.', '']
+                                  f'<{anchor(full + "." + member)}>`.', '']
         (src_dir / page).parent.mkdir(parents=True, exist_ok=True)
         (src_dir / f'{page}.rst').write_text('\n'.join(lines), encoding='utf-8')
         out[page] = mod
@@ -405,6 +429,8 @@ def process_all(root, cfg, exec_dir, src_dir):
     shutil.rmtree(src_dir.parent / 'downloads', ignore_errors=True)
     src_dir.mkdir(parents=True)
     api = public_api(root, cfg)
+    names = [f'{m}.{n}' for m, ns in api.items() for n in ns]
+    CASE_TWINS.update(k for k in {n.lower() for n in names} if sum(n.lower() == k for n in names) > 1)
     doc_base = f"{cfg.doc_host}{cfg.doc_baseurl}".rstrip('/') + '/'
     labels, pages, mod_pages, titles = {}, [], {}, {}
     sources = {'api': 'tools/build_docs.py'}  # page -> the file in the repository it comes from
