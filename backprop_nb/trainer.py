@@ -395,9 +395,9 @@ def fit(self, epochs):
     h.stopped_reason, h.stopped_step, h.interrupted = None, None, False
     self._first_epoch, self._first_step, self.epochs = self.epoch, self.step, self.epoch + epochs
     self._stop_reason, self._updating, self._done, self._t0 = None, None, self.step, time.perf_counter()
-    self._hooks = _hooks(self.callbacks)   # with no per-step hook, only the steps change the parameters within an epoch:
-    self._saved = _Saved(self.model.parameters(), self.opt, reuse=not any(self._hooks.values()))   # so a check's copy is the next save
-    try:
+    try:                                   # from here on a Ctrl-C is recorded, even during the set-up
+        self._hooks = _hooks(self.callbacks)   # with no per-step hook, only the steps change the parameters within an epoch:
+        self._saved = _Saved(self.model.parameters(), self.opt, reuse=not any(self._hooks.values()))   # so a check's copy is the next save
         self._run('on_fit_start')
         while self.epoch < self.epochs and not self._stop_reason: self._run_epoch()
         h.stopped_reason = self._stop_reason or 'completed'
@@ -407,7 +407,8 @@ def fit(self, epochs):
     finally:
         try: self._run('on_fit_end')
         except KeyboardInterrupt:   # Ctrl-C while the callbacks finish: the model is whole, so keep it
-            if not h.interrupted: self._stopped_by(KeyboardInterrupt())
+            if not h.interrupted:   # training had ended (completed, stopped early, an error): keep why, add what was cut short
+                h.interrupted, h.stopped_reason = True, f"{h.stopped_reason}; then on_fit_end was interrupted (KeyboardInterrupt)"
     return h
 
 Trainer.fit = fit

@@ -500,6 +500,26 @@ def test_interrupt_in_on_fit_start_before_early_stopping_started():
     h = t.fit(3)
     assert h.interrupted and h.stopped_step == 0 and same(t.model.state_dict(), start)
 
+def test_interrupt_in_on_fit_end_keeps_why_training_ended():
+    "Ctrl-C in on_fit_end after a completed run: the run stays 'completed', with the interruption added."
+    class InterruptAtEnd(Callback):
+        def on_fit_end(self, t): raise KeyboardInterrupt
+    t, ref = make([InterruptAtEnd()]), make()
+    h, hr = t.fit(2), ref.fit(2)
+    assert h.interrupted and h.stopped_reason.startswith('completed; ') and 'on_fit_end' in h.stopped_reason
+    assert t.step == ref.step and same(t.model.state_dict(), ref.model.state_dict())
+
+def test_interrupt_during_fit_set_up_is_recorded(monkeypatch):
+    "Ctrl-C while fit saves the parameters (before on_fit_start): recorded as an interruption at step 0, nothing changed."
+    from backprop_nb import trainer as tr
+    def interrupted(*a, **k): raise KeyboardInterrupt
+    t = make()
+    start = t.model.state_dict()
+    monkeypatch.setattr(tr, '_Saved', interrupted)
+    h = t.fit(3)
+    assert h.interrupted and h.stopped_step == 0 and 'interrupted' in h.stopped_reason
+    assert same(t.model.state_dict(), start) and not h.steps.get('loss')
+
 @pytest.mark.parametrize('maker', ['scalar', 'tensor'])
 def test_interrupt_between_update_and_count_agrees_with_history(maker):
     "D12: Ctrl-C after opt.step() of step 4 (in on_step_end): model, step count and history all say 5 steps."
