@@ -20,7 +20,8 @@ from pathlib import Path
 import numpy as np
 sys.path.insert(0, str(Path(__file__).parent))
 import micrograd_demo
-from tensor_speed import digits, batches, init_weights, make_numpy, make_torch, make_ours, LR   # noqa: F401 (makers found by name)
+import tensor_speed
+from tensor_speed import digits, batches, init_weights, LR
 
 TOL = 1e-9
 
@@ -118,21 +119,8 @@ def make_compiled(sizes, opt_name):
         return float(loss)
     return run
 
-MAKERS = {'compiled replay': 'make_compiled', 'backprop_nb eager': 'make_ours', 'numpy by hand': 'make_numpy',
-          'PyTorch eager': 'make_torch'}
-
-def _serve(conn):
-    "Worker: build an engine on request; each time the parent asks, run `work` once untimed, then once timed."
-    run = work = None
-    for kind, payload in iter(conn.recv, None):
-        if kind == 'build':
-            maker, args_, work, warmup = payload
-            run = globals()[maker](*args_)
-            for _ in range(warmup): run(work)
-            conn.send(None)
-        else:
-            run(work)
-            t0 = time.perf_counter(); run(work); conn.send(time.perf_counter() - t0)
+MAKERS = {'compiled replay': 'compile_speed:make_compiled', 'backprop_nb eager': 'make_ours', 'numpy by hand': 'make_numpy',
+          'PyTorch eager': 'make_torch'}   # run by tensor_speed's worker: its own makers by name, ours as 'module:name'
 
 def race(names, args_, work, repeat, warmup=2):
     "Seconds of `run(work)` per engine, each in its own spawned process, timed in turns: {name: [times]}."
@@ -141,7 +129,7 @@ def race(names, args_, work, repeat, warmup=2):
     conns, procs = {}, []
     for name in names:
         parent, child = ctx.Pipe()
-        proc = ctx.Process(target=_serve, args=(child,), daemon=True); proc.start()
+        proc = ctx.Process(target=tensor_speed._serve, args=(child,), daemon=True); proc.start()
         conns[name] = parent; procs.append(proc)
     try:
         for name, conn in conns.items(): conn.send(('build', (MAKERS[name], args_, work, warmup)))

@@ -20,7 +20,7 @@ average is printed next to the figures.
 """
 import os
 for _var in ('OMP_NUM_THREADS', 'OPENBLAS_NUM_THREADS', 'MKL_NUM_THREADS'): os.environ.setdefault(_var, '1')
-import argparse, gc, resource, statistics, sys, time
+import argparse, gc, importlib, resource, statistics, sys, time
 import numpy as np
 
 LR = {'SGD': 0.05, 'Adam': 0.001}
@@ -142,8 +142,9 @@ def _serve(conn):
     run = work = None
     for kind, payload in iter(conn.recv, None):
         if kind == 'build':
-            maker, args_, work, warmup = payload
-            run = globals()[maker](*args_)
+            maker, args_, work, warmup = payload   # maker: a name here, or 'module:name' (compile_speed's engines)
+            mod, _, name = maker.rpartition(':')
+            run = (getattr(importlib.import_module(mod), name) if mod else globals()[name])(*args_)
             for _ in range(warmup): run(work)
             conn.send(None)
         else:   # in training, epochs follow each other: re-warm after the other engines' turns, then time

@@ -13,13 +13,7 @@ from backprop_nb.autograd import Value, dot, gradcheck
 from backprop_nb.tensor import (Tensor, no_grad, cat, stack, where, maximum, clip, softmax, log_softmax, linear,
                                 zeros, ones, _unbroadcast, rowmax)
 
-@pytest.fixture(autouse=True, scope='module')
-def _torch_float64():
-    "This module's PyTorch oracle computes in float64; the default goes back afterwards (other modules expect PyTorch's own)."
-    if not HAVE_TORCH: yield; return
-    before = torch.get_default_dtype(); torch.set_default_dtype(torch.float64)
-    try: yield
-    finally: torch.set_default_dtype(before)
+pytestmark = pytest.mark.usefixtures('torch_float64')   # tests/conftest.py
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 def arr(shape, seed, kind='normal'):

@@ -2,7 +2,7 @@
 import math, random
 import numpy as np
 import pytest
-from oracle import torch, HAVE_TORCH
+from oracle import torch
 from hypothesis import given, settings, strategies as st
 from gc_check import cyclic_garbage
 from layout import LAYOUTS, laid_out
@@ -16,13 +16,7 @@ from backprop_nb.tensor_nn import (Linear, Tanh, Sigmoid, Sequential, MLP, manua
 from backprop_nb.autograd import Value, gradcheck
 from backprop_nb.optim import SGD, Adam
 
-@pytest.fixture(autouse=True, scope='module')
-def _torch_float64():
-    "This module's PyTorch oracle computes in float64; the default goes back afterwards (other modules expect PyTorch's own)."
-    if not HAVE_TORCH: yield; return
-    before = torch.get_default_dtype(); torch.set_default_dtype(torch.float64)
-    try: yield
-    finally: torch.set_default_dtype(before)
+pytestmark = pytest.mark.usefixtures('torch_float64')   # tests/conftest.py
 F = torch.nn.functional
 
 # ---------------------------------------------------------------- initialisation

@@ -505,7 +505,7 @@ def test_interrupt_in_on_fit_end_keeps_why_training_ended():
     class InterruptAtEnd(Callback):
         def on_fit_end(self, t): raise KeyboardInterrupt
     t, ref = make([InterruptAtEnd()]), make()
-    h, hr = t.fit(2), ref.fit(2)
+    h = t.fit(2); ref.fit(2)
     assert h.interrupted and h.stopped_reason.startswith('completed; ') and 'on_fit_end' in h.stopped_reason
     assert t.step == ref.step and same(t.model.state_dict(), ref.model.state_dict())
 
