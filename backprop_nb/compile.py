@@ -208,6 +208,7 @@ CompiledScalarGraph.__repr__ = lambda self: f"CompiledScalarGraph({self.summary(
 import math
 from . import tensor as _T
 from .tensor import Tensor
+from .tensor_nn import _ce_op, _class_indices
 
 _UFUNCS = {_T._add: np.add, _T._sub: np.subtract, _T._mul: np.multiply, _T._div: np.divide, _T._neg: np.negative,
            _T._exp: np.exp, _T._tanh: np.tanh, _T._log: np.log}
@@ -251,6 +252,7 @@ class CompiledTensorGraph:
             for p in n._parents: self.readers[p] = self.readers.get(p, 0) + 1
         self.buf, self.grads, self.owned, self.kinds, self.fixed = {}, {}, set(), [], set()
         self._forwards = [self._forward_step(n) for n in self.nodes]
+        self.bound = [(n, n.data) for n, k in zip(self.nodes, self.kinds) if 'out=' in k or 'in place' in k]
         seen, self._backwards = set(), []
         for n in reversed(self.nodes):   # which contribution reaches a parent first is fixed: decide it once
             firsts = []
@@ -287,7 +289,8 @@ def _forward_step(self, n):
     if op is _T._relu and _owned(n.data):
         p, y = ps[0], n.data
         if p in self.fixed and self.readers[p] == 1:
-            n.data = y = p.data                  # its input's only reader: ReLU in place
+            np.maximum(0.0, p.data, out=p.data)  # its input's only reader: ReLU in place, from now on, so that
+            n.data = y = p.data                  # the graph stays valid (for either backward) before any replay
             self.kinds.append('relu, in place')
         else: self.kinds.append('relu, out=')
         return lambda: np.maximum(0.0, p.data, out=y)
@@ -301,6 +304,7 @@ def _forward_step(self, n):
         f, p, params = op.forward, ps[0], n._ctx[:-1]
         self.kinds.append(f'{op}, its forward')
         def with_ctx():
+            if op is _ce_op: _class_indices(params[0], p.data.shape[1])   # labels written in place: checked as eager does
             y, saved = f(p.data, *params)
             n.data, n._ctx = np.asarray(y), (*params, saved)
         return with_ctx
@@ -348,6 +352,7 @@ def _tensor_forward(self):
             what = f"{d.shape} {d.dtype}" if isinstance(d, np.ndarray) else type(d).__name__
             raise ValueError(f"compiled graph: leaf {i}{' ' + repr(n.label) if n.label else ''} was recorded with shape {shape} "
                              f"and dtype {dtype} but now holds {what}: compile the graph again for new shapes")
+    self._check_bound()
     for step in self._forwards: step()
     if _ag.flags.anomaly:                       # under detect_anomaly(): name the first node that produced nan or inf
         for n, kind in zip(self.nodes, self.kinds):
@@ -362,6 +367,7 @@ def _tensor_backward(self, gradient=None):
         if root.data.size != 1: raise ValueError(f"backward(): gradient can only be left out for an output with one element, not shape {root.shape}")
         gradient = np.ones(root.data.shape, root.data.dtype)
     elif np.shape(gradient) != root.data.shape: raise ValueError(f"backward(): gradient has shape {np.shape(gradient)} but the output has shape {root.shape}")
+    self._check_bound()
     for leaf in self.learners:                       # a leaf still holding our array gets a copy: ours is about to be rewritten
         if leaf.grad is not None and leaf.grad is self.buf.get(leaf): leaf.grad = leaf.grad.copy()
     grads.clear(); owned.clear()
@@ -377,6 +383,28 @@ CompiledTensorGraph.forward, CompiledTensorGraph.backward = _tensor_forward, _te
 CompiledTensorGraph.summary = lambda self: (f"{len(self.nodes)} nodes replayed, {len(self.leaves)} leaves checked\n"
                                             + '\n'.join(f"  {k}" for k in self.kinds))
 CompiledTensorGraph.__repr__ = lambda self: f"CompiledTensorGraph({len(self.nodes)} nodes, {len(self.leaves)} leaves)"
+
+# %% ../nbs/13_compile.ipynb #38311ed4
+def _check_bound(self):
+    "Refuse to replay when a node no longer holds the array its compiled step writes into."
+    for n, a in self.bound:
+        if n.data is not a:
+            raise ValueError(f"compiled graph: the '{n._op}' node (shape {a.shape}) no longer holds the array the replay "
+                             "writes into (forward_pass() or an assignment gave it a new one): compile the graph again")
+
+def _set_labels(self, labels):
+    "Copy new class labels into the array the graph's `cross_entropy` recorded, checked as `cross_entropy` checks them."
+    ces = [n for n in self.nodes if n._op is _ce_op]
+    if len(ces) != 1: raise ValueError(f"set_labels: the graph has {len(ces) or 'no'} cross_entropy nodes, not one")
+    t, (batch, k) = ces[0]._ctx[0], ces[0]._parents[0].data.shape
+    new = np.asarray(labels.data if isinstance(labels, Tensor) else labels)
+    if new.dtype.kind == 'f' and np.all(new == np.round(new)): new = new.astype(np.int64)
+    if new.dtype.kind not in 'iu': raise TypeError(f"set_labels: labels must be integer class indices, got dtype {new.dtype}")
+    if new.shape == (batch, 1): new = new.reshape(batch)
+    if new.shape != t.shape: raise ValueError(f"set_labels: the graph was compiled for {batch} examples, got labels of shape {new.shape}")
+    np.copyto(t, _class_indices(new, k))        # raises, leaving the old labels, for a class outside 0..k-1
+
+CompiledTensorGraph._check_bound, CompiledTensorGraph.set_labels = _check_bound, _set_labels
 
 # %% ../nbs/13_compile.ipynb #c25f1573
 def compile_graph(root):
