@@ -337,3 +337,31 @@ def test_labels_written_out_of_range_in_place_are_refused_not_a_loss():
     with pytest.raises(ValueError, match=r"0\.\.9"): cg.forward()
     labels[0] = 10
     with pytest.raises(ValueError, match=r"0\.\.9"): cg.forward()
+
+def test_an_index_by_an_integer_array_is_refused_unless_declared_constant():
+    x = Tensor(np.arange(12.0).reshape(4, 3), requires_grad=True, dtype=np.float64)
+    picked = x[np.nonzero(x.data[:, 0] > 4)[0]].sum()                       # rows chosen by the data
+    with pytest.raises(ValueError, match="integer array .* constant_indices=True"): compile_graph(picked)
+    best = x[np.arange(4), x.data.argmax(1)].sum()                           # an argmax pick
+    with pytest.raises(ValueError, match=r"'index' by an integer array \(input shape \(4, 3\)"): compile_graph(best)
+    rows = np.array([0, 2])                                                  # a gather that is the same for any data
+    cg = compile_graph(x[rows].sum(), constant_indices=True)
+    x.data = x.data * 2
+    assert float(cg.forward()) == x.data[rows].sum()
+    with pytest.raises(TypeError, match="constant_indices"): compile_graph(x[rows].sum(), constant_indices=1)
+
+def test_forward_returns_a_copy_that_the_next_replay_leaves_alone():
+    from backprop_nb.tensor import linear
+    x = Tensor(np.ones((2, 3)), requires_grad=True, dtype=np.float64)
+    W = Tensor(np.ones((4, 3)), requires_grad=True, dtype=np.float64)
+    cg = compile_graph(linear(x, W))
+    assert cg.kinds == ['linear, out=']
+    outs = []
+    for k in range(3):
+        x.data = np.full((2, 3), float(k)); outs.append(cg.forward())
+    assert [float(o[0, 0]) for o in outs] == [0.0, 3.0, 6.0]
+
+def test_summary_counts_inputs_in_words_that_agree():
+    a = Value(0.5)
+    s = compile_graph((a * 2).relu() + a).summary()
+    assert "  1 input" in s and "1 inputs" not in s and "2 inputs" in s and "slot" not in s
