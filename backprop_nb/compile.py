@@ -25,7 +25,7 @@ def _dot_forward(A, e):
     n = len(A) // 2
     M = np.empty((n + 1, A.shape[1])); M[0] = A[0]
     np.multiply(A[1:n + 1], A[n + 1:], out=M[1:])
-    return np.add.accumulate(M, axis=0)[-1]   # accumulate: strictly left to right (a sum may pair terms up)
+    return np.add.accumulate(M, axis=0)[-1]   # strictly left to right: np.sum adds in pairs, (a+b)+(c+d), which rounds differently
 
 def _dot_backward(g, y, A, e):                # bias gets g; w_i gets x_i g; x_i gets w_i g
     n = len(A) // 2
@@ -65,7 +65,7 @@ _BY_NAME = {name: (fwd, bwd) for name, fwd, bwd in RULES.values()}
 
 # %% ../nbs/13_compile.ipynb #827dea85
 class _Group:
-    "Nodes of one level and one op: outputs in V[start:stop], inputs gathered from V[cols] (one row per parent slot)."
+    "Nodes of one level and one op: outputs in V[start:stop], inputs gathered from V[cols] (one row per input)."
     __slots__ = ('level', 'name', 'forward', 'backward', 'start', 'stop', 'cols', 'extra', 'targets', 'inverse', 'A', 'note')
 
 _GROUP_PASSES = []   # functions that may rewrite a group into a faster equivalent (one is added further down)
@@ -88,7 +88,7 @@ def _make_group(key, nodes, index):
     slot = index.__getitem__
     grp.cols = np.array([list(map(slot, n._parents)) for n in nodes], dtype=np.intp).T.copy()
     grp.extra = np.array([float(n._ctx) for n in nodes]) if grp.name in ('**k', 'sum') else None
-    grp.A, grp.note = None, f"{len(grp.cols)} slots"   # A: the gathered inputs, once forward() has run
+    grp.A, grp.note = None, f"{len(grp.cols)} input{'s' * (len(grp.cols) > 1)}"   # A: the gathered inputs, once forward() has run
     for rewrite in _GROUP_PASSES: rewrite(grp)
     flat = grp.cols.ravel()
     grp.targets, grp.inverse = np.unique(flat, return_inverse=True)
@@ -122,7 +122,7 @@ def _scalar_forward(self):
     except (TypeError, ValueError): _bad_leaf(self.leaves)
     with np.errstate(all='ignore'):           # inf and nan follow IEEE rules, as in the eager engine
         for grp in self.groups:
-            grp.A = V[grp.cols]                # gather: one row per parent slot
+            grp.A = V[grp.cols]                # gather: one row per input
             V[grp.start:grp.stop] = grp.forward(grp.A, grp.extra)
     if _ag.flags.anomaly: _check_finite(self)
     self.root.data = float(V[self.index[self.root]])
@@ -195,7 +195,7 @@ _GROUP_PASSES.append(_dot_as_matmul)
 
 # %% ../nbs/13_compile.ipynb #0f9a55d4
 def _scalar_summary(self):
-    "The graph in numbers, then one line per group: level, op, nodes, slots per node."
+    "The graph in numbers, then one line per group: level, op, nodes, inputs per node."
     lines = [f"{len(self.index):,} nodes ({len(self.leaves):,} leaves) in {len(self.groups)} groups over {self.n_levels} levels",
              f"{'level':>5}  {'op':<8}{'nodes':>7}  each node reads"]
     lines += [f"{g.level:>5}  {g.name:<8}{g.stop - g.start:>7,}  {g.note}" for g in self.groups]
@@ -208,14 +208,21 @@ CompiledScalarGraph.__repr__ = lambda self: f"CompiledScalarGraph({self.summary(
 import math
 from . import tensor as _T
 from .tensor import Tensor
+from .tensor_nn import _ce_op, _class_indices
 
 _UFUNCS = {_T._add: np.add, _T._sub: np.subtract, _T._mul: np.multiply, _T._div: np.divide, _T._neg: np.negative,
            _T._exp: np.exp, _T._tanh: np.tanh, _T._log: np.log}
 
-def _refusal(node):
+def _refusal(node, constant_indices=False):
     "Why `node` cannot be replayed with its recorded shapes, or None."
-    if node._op is _T._getitem_op and any(isinstance(i, np.ndarray) and i.dtype.kind == 'b' for i in node._ctx[0]):
+    if node._op is not _T._getitem_op: return None
+    arrays = [i for i in node._ctx[0] if isinstance(i, np.ndarray)]
+    if any(i.dtype.kind == 'b' for i in arrays):
         return f"'index' by a boolean mask (input shape {node._parents[0].shape}): the output's shape depends on the data"
+    if arrays and not constant_indices:
+        return (f"'index' by an integer array (input shape {node._parents[0].shape}, index shape {arrays[0].shape}): a replay "
+                "reuses the recorded indices, wrong if they came from the data (np.nonzero, argmax); "
+                "pass constant_indices=True if they do not")
     return None
 
 def _owned(a):
@@ -237,10 +244,10 @@ def _grads_of(out, g):
 # %% ../nbs/13_compile.ipynb #fd047baf
 class CompiledTensorGraph:
     "A recorded graph of `Tensor` nodes, replayed in an order found once, into arrays made once."
-    def __init__(self, root):
+    def __init__(self, root, constant_indices=False):
         order = topological_order(root)
         for n in order:
-            why = n._parents and _refusal(n)
+            why = n._parents and _refusal(n, constant_indices)
             if why: raise ValueError(f"compile_graph: cannot compile {why}")
         self.root, self.nodes = root, [n for n in order if n._parents]
         self.leaves = [n for n in order if not n._parents]
@@ -251,6 +258,7 @@ class CompiledTensorGraph:
             for p in n._parents: self.readers[p] = self.readers.get(p, 0) + 1
         self.buf, self.grads, self.owned, self.kinds, self.fixed = {}, {}, set(), [], set()
         self._forwards = [self._forward_step(n) for n in self.nodes]
+        self.bound = [(n, n.data) for n, k in zip(self.nodes, self.kinds) if 'out=' in k or 'in place' in k]
         seen, self._backwards = set(), []
         for n in reversed(self.nodes):   # which contribution reaches a parent first is fixed: decide it once
             firsts = []
@@ -287,7 +295,8 @@ def _forward_step(self, n):
     if op is _T._relu and _owned(n.data):
         p, y = ps[0], n.data
         if p in self.fixed and self.readers[p] == 1:
-            n.data = y = p.data                  # its input's only reader: ReLU in place
+            np.maximum(0.0, p.data, out=p.data)  # its input's only reader: ReLU in place, from now on, so that
+            n.data = y = p.data                  # the graph stays valid (for either backward) before any replay
             self.kinds.append('relu, in place')
         else: self.kinds.append('relu, out=')
         return lambda: np.maximum(0.0, p.data, out=y)
@@ -301,6 +310,7 @@ def _forward_step(self, n):
         f, p, params = op.forward, ps[0], n._ctx[:-1]
         self.kinds.append(f'{op}, its forward')
         def with_ctx():
+            if op is _ce_op: _class_indices(params[0], p.data.shape[1])   # labels written in place: checked as eager does
             y, saved = f(p.data, *params)
             n.data, n._ctx = np.asarray(y), (*params, saved)
         return with_ctx
@@ -341,19 +351,20 @@ CompiledTensorGraph._backward_step = _backward_step
 
 # %% ../nbs/13_compile.ipynb #261bfc0b
 def _tensor_forward(self):
-    "Check the leaves still have their recorded shapes and dtypes, then replay every node; returns the output's array."
+    "Check the leaves and the nodes' arrays, then replay every node; returns a copy of the output's array."
     for i, (n, (shape, dtype)) in enumerate(zip(self.leaves, self.recorded)):
         d = n.data
         if type(d) is not np.ndarray or d.shape != shape or d.dtype != dtype:
             what = f"{d.shape} {d.dtype}" if isinstance(d, np.ndarray) else type(d).__name__
             raise ValueError(f"compiled graph: leaf {i}{' ' + repr(n.label) if n.label else ''} was recorded with shape {shape} "
                              f"and dtype {dtype} but now holds {what}: compile the graph again for new shapes")
+    self._check_bound()
     for step in self._forwards: step()
     if _ag.flags.anomaly:                       # under detect_anomaly(): name the first node that produced nan or inf
         for n, kind in zip(self.nodes, self.kinds):
             if n.data.dtype.kind == 'f' and not np.isfinite(n.data).all():
                 raise FloatingPointError(f"anomaly: '{kind.split(',')[0]}' produced nan or inf (shape {n.data.shape}, compiled replay)")
-    return self.root.data
+    return self.root.data.copy()                # a copy: the next replay rewrites the root's array
 
 def _tensor_backward(self, gradient=None):
     "Gradients of every node, in reverse order; each leaf's is added into its `.grad` as `backward()` does."
@@ -362,6 +373,7 @@ def _tensor_backward(self, gradient=None):
         if root.data.size != 1: raise ValueError(f"backward(): gradient can only be left out for an output with one element, not shape {root.shape}")
         gradient = np.ones(root.data.shape, root.data.dtype)
     elif np.shape(gradient) != root.data.shape: raise ValueError(f"backward(): gradient has shape {np.shape(gradient)} but the output has shape {root.shape}")
+    self._check_bound()
     for leaf in self.learners:                       # a leaf still holding our array gets a copy: ours is about to be rewritten
         if leaf.grad is not None and leaf.grad is self.buf.get(leaf): leaf.grad = leaf.grad.copy()
     grads.clear(); owned.clear()
@@ -378,9 +390,33 @@ CompiledTensorGraph.summary = lambda self: (f"{len(self.nodes)} nodes replayed, 
                                             + '\n'.join(f"  {k}" for k in self.kinds))
 CompiledTensorGraph.__repr__ = lambda self: f"CompiledTensorGraph({len(self.nodes)} nodes, {len(self.leaves)} leaves)"
 
+# %% ../nbs/13_compile.ipynb #38311ed4
+def _check_bound(self):
+    "Refuse to replay when a node no longer holds the array its compiled step writes into."
+    for n, a in self.bound:
+        if n.data is not a:
+            raise ValueError(f"compiled graph: the '{n._op}' node (shape {a.shape}) no longer holds the array the replay "
+                             "writes into (forward_pass() or an assignment gave it a new one): compile the graph again")
+
+def _set_labels(self, labels):
+    "Copy new class labels into the array the graph's `cross_entropy` recorded, checked as `cross_entropy` checks them."
+    ces = [n for n in self.nodes if n._op is _ce_op]
+    if len(ces) != 1: raise ValueError(f"set_labels: the graph has {len(ces) or 'no'} cross_entropy nodes, not one")
+    t, (batch, k) = ces[0]._ctx[0], ces[0]._parents[0].data.shape
+    new = np.asarray(labels.data if isinstance(labels, Tensor) else labels)
+    if new.dtype.kind == 'f' and np.all(new == np.round(new)): new = new.astype(np.int64)
+    if new.dtype.kind not in 'iu': raise TypeError(f"set_labels: labels must be integer class indices, got dtype {new.dtype}")
+    if new.shape == (batch, 1): new = new.reshape(batch)
+    if new.shape != t.shape: raise ValueError(f"set_labels: the graph was compiled for {batch} examples, got labels of shape {new.shape}")
+    np.copyto(t, _class_indices(new, k))        # raises, leaving the old labels, for a class outside 0..k-1
+
+CompiledTensorGraph._check_bound, CompiledTensorGraph.set_labels = _check_bound, _set_labels
+
 # %% ../nbs/13_compile.ipynb #c25f1573
-def compile_graph(root):
+def compile_graph(root, constant_indices=False):
     "Compile the graph recorded behind `root` (a `Value` or a `Tensor`): `.forward()`, `.backward()`, `.summary()`."
+    if not isinstance(constant_indices, bool):
+        raise TypeError(f"compile_graph: constant_indices must be True or False, got {type(constant_indices).__name__}")
     if isinstance(root, Value):
         if root._op == 'no_grad':
             raise ValueError("compile_graph: this Value was computed under no_grad(), so no graph was recorded to compile")
@@ -391,5 +427,5 @@ def compile_graph(root):
         if not root.requires_grad:
             raise ValueError(f"compile_graph: this Tensor (shape {root.shape}) was computed from inputs that need no gradient "
                              "(requires_grad=False), so no graph was recorded to compile")
-        return CompiledTensorGraph(root)
+        return CompiledTensorGraph(root, constant_indices)
     raise TypeError(f"compile_graph: root must be a Value or a Tensor, got {type(root).__name__}")

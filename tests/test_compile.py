@@ -263,3 +263,105 @@ def test_detect_anomaly_names_the_op_in_a_replay():
     with detect_anomaly():
         with pytest.raises(FloatingPointError, match="'log' node of level 2"): cs.forward()
         with pytest.raises(FloatingPointError, match="'log' produced nan"): ct.forward()
+
+# --- a newcomer's read-through: compiling leaves the eager graph valid, stale arrays, new labels ----
+def _ce_graph(bs=16, seed=2, labels_dtype=np.intp):
+    from backprop_nb.tensor_nn import cross_entropy
+    (xb, yb), = _batches(1, bs, seed)
+    net, _ = _digits_net()
+    x = Tensor(xb.copy())
+    loss = cross_entropy(net(x), yb.astype(labels_dtype))
+    return net, x, yb, loss
+
+def _eager_grads(xb, yb):
+    from backprop_nb.tensor_nn import cross_entropy
+    net, _ = _digits_net()
+    loss = cross_entropy(net(Tensor(xb)), yb); loss.backward()
+    return loss.item(), [p.grad for p in net.parameters()]
+
+def _assert_grads(params, ref):
+    for p, q in zip(params, ref):
+        np.testing.assert_allclose(p.grad, q, rtol=1e-4, atol=1e-6 * np.abs(q).max())
+
+def test_backward_right_after_compiling_and_eager_backward_after_compiling_are_right():
+    net, x, yb, loss = _ce_graph()
+    value, ref = _eager_grads(x.data, yb)
+    cg = compile_graph(loss)
+    cg.backward()                                   # before any forward()
+    _assert_grads(net.parameters(), ref)
+    for p in net.parameters(): p.grad = None
+    loss.backward()                                 # the eager graph, after compiling
+    _assert_grads(net.parameters(), ref)
+    relu = loss._parents[0]._parents[0]             # cross_entropy <- linear <- relu
+    assert relu._op.name == 'relu' and (relu.data >= 0).all()
+    assert abs(float(cg.forward()) - value) <= 1e-5 * abs(value)
+
+def test_forward_pass_after_compiling_is_refused_not_a_frozen_replay():
+    from backprop_nb.autograd import forward_pass
+    net, x, yb, loss = _ce_graph()
+    cg = compile_graph(loss)
+    first = float(cg.forward())
+    forward_pass(loss)                              # gives the nodes new arrays
+    x.data = x.data * 0.5
+    with pytest.raises(ValueError, match="compile the graph again"): cg.forward()
+    with pytest.raises(ValueError, match="compile the graph again"): cg.backward()
+    assert float(compile_graph(loss).forward()) != first
+
+@pytest.mark.parametrize("kind", ['int32', 'list', 'tensor', 'float'])
+def test_set_labels_feeds_new_labels_of_any_kind_eager_accepts(kind):
+    net, x, yb, loss = _ce_graph()
+    cg = compile_graph(loss)
+    new = (yb + 3) % 10
+    fed = {'int32': new.astype(np.int32), 'list': new.tolist(), 'tensor': Tensor(new), 'float': new.astype(np.float64)}[kind]
+    cg.set_labels(fed)
+    value, ref = _eager_grads(x.data, new)
+    assert abs(float(cg.forward()) - value) <= 1e-5 * abs(value)
+    cg.backward()
+    _assert_grads(net.parameters(), ref)
+
+def test_set_labels_refuses_bad_labels_and_leaves_the_old_ones():
+    net, x, yb, loss = _ce_graph()
+    cg = compile_graph(loss)
+    before = float(cg.forward())
+    for bad, kind, msg in ((np.full(16, 10), ValueError, r"0\.\.9"), (np.full(16, -1), ValueError, r"0\.\.9"),
+                           (np.zeros(15, np.intp), ValueError, "16 examples"), (np.full(16, 0.5), TypeError, "integer")):
+        with pytest.raises(kind, match=msg): cg.set_labels(bad)
+    assert float(cg.forward()) == before
+    with pytest.raises(ValueError, match="no cross_entropy"): compile_graph((net(x) * 2).sum()).set_labels(yb)
+
+def test_labels_written_out_of_range_in_place_are_refused_not_a_loss():
+    net, x, yb, loss = _ce_graph()
+    labels = loss._ctx[0]
+    cg = compile_graph(loss)
+    labels[0] = -1
+    with pytest.raises(ValueError, match=r"0\.\.9"): cg.forward()
+    labels[0] = 10
+    with pytest.raises(ValueError, match=r"0\.\.9"): cg.forward()
+
+def test_an_index_by_an_integer_array_is_refused_unless_declared_constant():
+    x = Tensor(np.arange(12.0).reshape(4, 3), requires_grad=True, dtype=np.float64)
+    picked = x[np.nonzero(x.data[:, 0] > 4)[0]].sum()                       # rows chosen by the data
+    with pytest.raises(ValueError, match="integer array .* constant_indices=True"): compile_graph(picked)
+    best = x[np.arange(4), x.data.argmax(1)].sum()                           # an argmax pick
+    with pytest.raises(ValueError, match=r"'index' by an integer array \(input shape \(4, 3\)"): compile_graph(best)
+    rows = np.array([0, 2])                                                  # a gather that is the same for any data
+    cg = compile_graph(x[rows].sum(), constant_indices=True)
+    x.data = x.data * 2
+    assert float(cg.forward()) == x.data[rows].sum()
+    with pytest.raises(TypeError, match="constant_indices"): compile_graph(x[rows].sum(), constant_indices=1)
+
+def test_forward_returns_a_copy_that_the_next_replay_leaves_alone():
+    from backprop_nb.tensor import linear
+    x = Tensor(np.ones((2, 3)), requires_grad=True, dtype=np.float64)
+    W = Tensor(np.ones((4, 3)), requires_grad=True, dtype=np.float64)
+    cg = compile_graph(linear(x, W))
+    assert cg.kinds == ['linear, out=']
+    outs = []
+    for k in range(3):
+        x.data = np.full((2, 3), float(k)); outs.append(cg.forward())
+    assert [float(o[0, 0]) for o in outs] == [0.0, 3.0, 6.0]
+
+def test_summary_counts_inputs_in_words_that_agree():
+    a = Value(0.5)
+    s = compile_graph((a * 2).relu() + a).summary()
+    assert "  1 input" in s and "1 inputs" not in s and "2 inputs" in s and "slot" not in s
