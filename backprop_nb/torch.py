@@ -5,14 +5,14 @@
 # %% auto #0
 __all__ = ['cuda', 'backends', 'accelerator', 'functional', 'nn', 'optim', 'autograd', 'float32', 'float', 'float64', 'double',
            'int64', 'long', 'int32', 'int', 'bool', 'sum', 'mean', 'max', 'min', 'abs', 'LeafTensor', 'tensor',
-           'from_numpy', 'as_tensor', 'is_tensor', 'manual_seed', 'randn', 'rand', 'zeros', 'ones', 'zeros_like',
-           'ones_like', 'rand_like', 'randn_like', 'randint', 'full', 'eye', 'linspace', 'randperm', 'arange', 'sin',
-           'cos', 'exp', 'log', 'tanh', 'sigmoid', 'relu', 'sqrt', 'matmul', 'mm', 'flatten', 'squeeze', 'unsqueeze',
-           'argmax', 'clamp', 'numel', 'allclose', 'set_grad_enabled', 'FunctionCtx', 'Function', 'Parameter', 'Module',
-           'Linear', 'ReLU', 'Tanh', 'Sigmoid', 'Identity', 'Sequential', 'ModuleList', 'Flatten', 'Softmax',
-           'LogSoftmax', 'MSELoss', 'CrossEntropyLoss', 'BCEWithLogitsLoss', 'NLLLoss', 'mse_loss',
-           'binary_cross_entropy_with_logits', 'nll_loss', 'SGD', 'Adam', 'AdamW', 'Tensor', 'no_grad', 'cat', 'stack',
-           'where', 'maximum', 'softmax', 'log_softmax', 'device']
+           'from_numpy', 'as_tensor', 'is_tensor', 'Tensor', 'manual_seed', 'randn', 'rand', 'zeros', 'ones',
+           'zeros_like', 'ones_like', 'rand_like', 'randn_like', 'randint', 'full', 'eye', 'linspace', 'randperm',
+           'arange', 'sin', 'cos', 'exp', 'log', 'tanh', 'sigmoid', 'relu', 'sqrt', 'matmul', 'mm', 'flatten',
+           'squeeze', 'unsqueeze', 'argmax', 'clamp', 'numel', 'allclose', 'set_grad_enabled', 'FunctionCtx',
+           'Function', 'Parameter', 'Module', 'Linear', 'ReLU', 'Tanh', 'Sigmoid', 'Identity', 'Sequential',
+           'ModuleList', 'Flatten', 'Softmax', 'LogSoftmax', 'MSELoss', 'CrossEntropyLoss', 'BCEWithLogitsLoss',
+           'NLLLoss', 'mse_loss', 'binary_cross_entropy_with_logits', 'nll_loss', 'SGD', 'Adam', 'AdamW', 'no_grad',
+           'cat', 'stack', 'where', 'maximum', 'softmax', 'log_softmax', 'device']
 
 # %% ../nbs/14_torch.ipynb #c28afdfc
 import builtins, sys, types, warnings
@@ -83,6 +83,31 @@ def as_tensor(data, dtype=None, device=None):
     return tensor(data, dtype, device)
 
 def is_tensor(x): return isinstance(x, Tensor)
+
+# %% ../nbs/14_torch.ipynb #25412087
+_Tensor = Tensor   # the engine's class (chapter 8); `Tensor` below is PyTorch's name for it
+
+def _is_size(n): return isinstance(n, (builtins.int, np.integer)) and not isinstance(n, (builtins.bool, np.bool_))
+
+class _TensorType(type):
+    "The class of `torch.Tensor`: every engine tensor is one, and calling it is PyTorch's legacy constructor."
+    def __instancecheck__(cls, x): return isinstance(x, _Tensor)
+    def __subclasscheck__(cls, c): return issubclass(c, _Tensor)
+    def __setattr__(cls, k, v): setattr(_Tensor, k, v)    # `torch.Tensor.f = ...` changes every tensor, as in PyTorch
+    def __call__(cls, *args, device=None):
+        "`Tensor(3, 4)`: a float32 tensor of that shape (zeros). `Tensor(data)`: the data as float32."
+        _check_device(device, 'Tensor')
+        if args and all(_is_size(n) for n in args):
+            if builtins.min(args) < 0: raise ValueError(f"Tensor(): sizes must be >= 0, got {args}")
+            return LeafTensor(np.zeros(args, np.float32))
+        if len(args) > 1: raise TypeError(f"Tensor(): give whole-number sizes, e.g. Tensor(3, 4), or one sequence of data, got {args!r:.80}")
+        data = args[0] if args else []
+        return LeafTensor(np.array(data.data if isinstance(data, _Tensor) else data), dtype=np.float32)
+
+class Tensor(_Tensor, metaclass=_TensorType):
+    "PyTorch's `torch.Tensor`: the class every tensor is an instance of (see `_TensorType`)."
+    __slots__ = ()
+
 
 # %% ../nbs/14_torch.ipynb #8f988f82
 def _shape(size):
@@ -233,7 +258,7 @@ class Parameter(LeafTensor):
 
 def _adopt(t):
     "Make an engine tensor a Parameter in place (same slots: only the class changes)."
-    if t is not None and type(t) is Tensor: t.__class__ = Parameter
+    if t is not None and type(t) is _Tensor: t.__class__ = Parameter
     return t
 
 def _indent(text): return text.replace('\n', '\n  ')
@@ -470,7 +495,7 @@ def _gradcheck(func, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=Tru
             return func(*args).reshape(-1)[k]
         return f
     with no_grad(): n = func(*inputs).data.size
-    copies = [Tensor(inputs[i].data.copy(), requires_grad=True, dtype=inputs[i].dtype) for i in free]
+    copies = [_Tensor(inputs[i].data.copy(), requires_grad=True, dtype=inputs[i].dtype) for i in free]
     return all(_derivatives.gradcheck(element(k), *copies, eps=eps, atol=atol, rtol=rtol, raise_exception=raise_exception)
                for k in range(n))
 

@@ -394,3 +394,18 @@ def test_grad_fn_names_match_pytorch_for_common_ops():
               x.clamp(min=0), F.cross_entropy(x, lib.tensor([0, 1, 2, 0])), x.norm(), x.abs(), x.sin(), v ** 2]
         return [y.grad_fn.name() for y in ys]
     assert names(bt) == names(torch)
+
+
+@needs_torch
+def test_tensor_constructor_takes_sizes_or_data_as_pytorchs():
+    from oracle import torch
+    for lib in (bt, torch):
+        w = lib.Tensor(3, 4)
+        assert tuple(w.shape) == (3, 4) and _dt(w) == 'float32'
+        p = lib.nn.Parameter(lib.Tensor(2, 3))
+        lib.nn.init.kaiming_uniform_(p, a=math.sqrt(5))
+        assert tuple(p.shape) == (2, 3) and len(list(p.flatten())) == 6
+        assert _dt(lib.Tensor([1, 2])) == 'float32' and lib.Tensor([1, 2]).tolist() == [1.0, 2.0]
+        assert lib.Tensor((3, 4)).tolist() == [3.0, 4.0] and tuple(lib.Tensor().shape) == (0,)
+        assert all(isinstance(t, lib.Tensor) for t in (lib.tensor([1]), lib.randn(2) * 2, w, p))
+    assert isinstance(Tensor([1.0]), bt.Tensor) and Tensor([1.0]).shape == (1,)   # the engine's own constructor unchanged
