@@ -15,7 +15,7 @@ __all__ = ['cuda', 'backends', 'accelerator', 'functional', 'nn', 'optim', 'auto
            'cat', 'stack', 'where', 'maximum', 'softmax', 'log_softmax', 'device']
 
 # %% ../nbs/14_torch.ipynb #c28afdfc
-import builtins, sys, types, warnings
+import builtins, collections, sys, types, warnings
 from collections.abc import MutableMapping
 import numpy as np
 from .tensor import (Tensor, Op, apply, no_grad, cat, stack, where, maximum, softmax, log_softmax,
@@ -315,6 +315,23 @@ def _module_to(self, *args, **kwargs):
 Module.to = _module_to
 Module.double = lambda self: self.to(np.float64)
 Module.float = lambda self: self.to(np.float32)
+
+def _state_dict(self):
+    "PyTorch's: each parameter as a tensor without history *sharing its memory*: a step of training is seen in it."
+    return {k: p.detach() if isinstance(p, _Tensor) else np.array(p.data, copy=True) for k, p in self.named_parameters()}
+
+class _Keys(collections.namedtuple('_IncompatibleKeys', 'missing_keys unexpected_keys')):
+    "What PyTorch's load_state_dict returns; ours is always strict, so every key matched."
+    def __repr__(self): return '<All keys matched successfully>'
+
+def _load_state_dict(self, state_dict, strict=True):
+    "Chapter 2's (every name and shape checked before anything changes), copying the values in."
+    if not strict: raise ValueError("load_state_dict: strict=False is not supported here; every name must match")
+    if hasattr(state_dict, 'items'): state_dict = {k: v.data if isinstance(v, _Tensor) else v for k, v in state_dict.items()}
+    _nn.Module.load_state_dict(self, state_dict)
+    return _Keys([], [])
+
+Module.state_dict, Module.load_state_dict = _state_dict, _load_state_dict
 
 # %% ../nbs/14_torch.ipynb #db8f7858
 class Linear(Module, _tnn.Linear):

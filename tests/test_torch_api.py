@@ -409,3 +409,20 @@ def test_tensor_constructor_takes_sizes_or_data_as_pytorchs():
         assert lib.Tensor((3, 4)).tolist() == [3.0, 4.0] and tuple(lib.Tensor().shape) == (0,)
         assert all(isinstance(t, lib.Tensor) for t in (lib.tensor([1]), lib.randn(2) * 2, w, p))
     assert isinstance(Tensor([1.0]), bt.Tensor) and Tensor([1.0]).shape == (1,)   # the engine's own constructor unchanged
+
+
+@needs_torch
+def test_state_dict_shares_memory_and_load_copies_in_as_pytorchs():
+    from oracle import torch
+    for lib in (bt, torch):
+        m = lib.nn.Linear(2, 3)
+        sd = m.state_dict()
+        opt = lib.optim.SGD(m.parameters(), lr=0.1)
+        m(lib.ones(1, 2)).sum().backward(); opt.step()
+        assert np.array_equal(sd['weight'].numpy(), m.weight.detach().numpy())     # the step is seen: live
+        assert not sd['weight'].requires_grad
+        before = m.weight.detach().numpy().copy()
+        snap = {k: v.clone() for k, v in sd.items()}
+        with lib.no_grad(): m.weight.mul_(0)
+        assert repr(m.load_state_dict(snap)) == '<All keys matched successfully>'
+        assert np.array_equal(m.weight.detach().numpy(), before) and np.array_equal(sd['weight'].numpy(), before)
