@@ -494,6 +494,17 @@ class Adam(_optim.Adam):
     _options = ('lr', 'betas', 'eps', 'weight_decay')
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0):
         super().__init__(_arrays(params, 'Adam'), lr, betas, eps, weight_decay)
+    def step(self):
+        "Chapter 4's step, refused where its shared step count would differ from PyTorch's count per parameter."
+        skipped = self.__dict__.setdefault('_skipped', [False] * len(self.params))   # skipped while the count moved
+        has = [a.grad is not None for a in self.params]
+        late = [i for i, h in enumerate(has) if h and skipped[i]]
+        if late:
+            raise ValueError(f"{type(self).__name__}.step: parameter {late[0]} (shape {self.params[late[0]].t.shape}) has a gradient "
+                             "after steps without one; PyTorch counts Adam's steps per parameter, ours for all together, so the "
+                             "update would differ: give it its own optimizer from its first use, e.g. torch.optim.Adam([p])")
+        super().step()
+        for i, h in enumerate(has): skipped[i] = skipped[i] or not h
     param_groups = property(lambda self: [_Group(self)])
 
 class AdamW(_optim.AdamW, Adam): pass   # MRO: chapter 4's AdamW (defaults, decoupled decay), then our Adam (wraps params)

@@ -426,3 +426,29 @@ def test_state_dict_shares_memory_and_load_copies_in_as_pytorchs():
         with lib.no_grad(): m.weight.mul_(0)
         assert repr(m.load_state_dict(snap)) == '<All keys matched successfully>'
         assert np.array_equal(m.weight.detach().numpy(), before) and np.array_equal(sd['weight'].numpy(), before)
+
+
+@needs_torch
+def test_adam_refuses_a_late_parameter_and_its_own_optimizer_gives_pytorchs_numbers():
+    from oracle import torch
+    def run(lib, split):
+        w1, w2 = lib.nn.Parameter(lib.tensor([1.0])), lib.nn.Parameter(lib.tensor([1.0]))
+        opt = lib.optim.Adam([w1] if split else [w1, w2], lr=0.1)
+        for step in range(4):
+            if split and step == 2: opt2 = lib.optim.Adam([w2], lr=0.1)
+            opt.zero_grad(); w2.grad = None
+            loss = (w1 * w1).sum() + ((w2 * w2).sum() if step >= 2 else 0)
+            loss.backward(); opt.step()
+            if split and step >= 2: opt2.step()
+        return w1.item(), w2.item()
+    theirs = run(torch, False)
+    assert theirs == pytest.approx(run(torch, True), rel=1e-6) and theirs[1] == pytest.approx(0.9 - 0.1 * 1, abs=0.02)
+    with pytest.raises(ValueError, match="own optimizer"): run(bt, False)
+    assert run(bt, True) == pytest.approx(theirs, rel=1e-6)
+    ends = []
+    for lib in (bt, torch):                     # a frozen parameter (never a gradient) is accepted: counts agree
+        w, f = lib.nn.Parameter(lib.tensor([1.0])), lib.nn.Parameter(lib.tensor([1.0]), requires_grad=False)
+        opt = lib.optim.Adam([w, f], lr=0.1)
+        for _ in range(3): opt.zero_grad(); (w * w).sum().backward(); opt.step()
+        ends.append(w.item())
+    assert ends[0] == pytest.approx(ends[1], rel=1e-6)
