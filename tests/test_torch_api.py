@@ -452,3 +452,21 @@ def test_adam_refuses_a_late_parameter_and_its_own_optimizer_gives_pytorchs_numb
         for _ in range(3): opt.zero_grad(); (w * w).sum().backward(); opt.step()
         ends.append(w.item())
     assert ends[0] == pytest.approx(ends[1], rel=1e-6)
+
+
+@needs_torch
+def test_integer_and_mixed_arithmetic_gives_pytorchs_dtypes():
+    from oracle import torch
+    def dtypes(lib):
+        i, f = lib.tensor([1, 2, 3]), lib.tensor([0.5, 1.0, 2.0])
+        ys = [i / 2, lib.arange(5) * 0.1, f * i, i * f, 2 / i, i / i, i + 1, i * 2, 1.5 + i, f * lib.tensor(2)]
+        return [_dt(y) for y in ys], [y.tolist() for y in ys]
+    (ours_dt, ours_v), (their_dt, their_v) = dtypes(bt), dtypes(torch)
+    assert ours_dt == their_dt
+    for a, b in zip(ours_v, their_v): assert np.allclose(a, b, rtol=1e-6)
+    for lib in (bt, torch):
+        with pytest.raises((TypeError, RuntimeError), match="mean"): lib.tensor([1, 2, 3]).mean()
+        assert lib.tensor([1, 2, 3]).float().mean().item() == 2.0
+    w = bt.ones(3, requires_grad=True)
+    (w * bt.tensor([1, 2, 3])).sum().backward()
+    assert _dt(w.grad) == 'float32' and w.grad.tolist() == [1.0, 2.0, 3.0]
