@@ -30,7 +30,9 @@ _grad_slot = Tensor.grad    # the engine's slot: the array the backward pass wri
 class _GradView(Tensor):
     "The tensor `w.grad` reads as; numpy's functions see its array (as they see a PyTorch tensor's), so checks such as detect_anomaly's work."
     __slots__ = ()
-    def __array__(self, dtype=None, copy=None): return self.data if dtype is None else self.data.astype(dtype)
+    def __array__(self, dtype=None, copy=None):   # np.array(t) copies, np.asarray(t) does not: numpy's rule
+        a = self.data if dtype is None else self.data.astype(dtype)
+        return a.copy() if copy and a is self.data else a
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         return getattr(ufunc, method)(*[x.data if isinstance(x, Tensor) else x for x in inputs], **kwargs)
 
@@ -316,9 +318,14 @@ Module.to = _module_to
 Module.double = lambda self: self.to(np.float64)
 Module.float = lambda self: self.to(np.float32)
 
+def _view(p):
+    "`p` without history, sharing its memory; numpy sees its array (`np.array(v)`), as it sees a PyTorch tensor's."
+    v = p.detach(); v.__class__ = _GradView
+    return v
+
 def _state_dict(self):
     "PyTorch's: each parameter as a tensor without history *sharing its memory*: a step of training is seen in it."
-    return {k: p.detach() if isinstance(p, _Tensor) else np.array(p.data, copy=True) for k, p in self.named_parameters()}
+    return {k: _view(p) if isinstance(p, _Tensor) else np.array(p.data, copy=True) for k, p in self.named_parameters()}
 
 class _Keys(collections.namedtuple('_IncompatibleKeys', 'missing_keys unexpected_keys')):
     "What PyTorch's load_state_dict returns; ours is always strict, so every key matched."

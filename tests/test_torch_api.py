@@ -412,6 +412,7 @@ def test_tensor_constructor_takes_sizes_or_data_as_pytorchs():
 
 
 @needs_torch
+@pytest.mark.filterwarnings("ignore:__array__ implementation doesn't accept a copy keyword")   # PyTorch's own
 def test_state_dict_shares_memory_and_load_copies_in_as_pytorchs():
     from oracle import torch
     for lib in (bt, torch):
@@ -420,7 +421,8 @@ def test_state_dict_shares_memory_and_load_copies_in_as_pytorchs():
         opt = lib.optim.SGD(m.parameters(), lr=0.1)
         m(lib.ones(1, 2)).sum().backward(); opt.step()
         assert np.array_equal(sd['weight'].numpy(), m.weight.detach().numpy())     # the step is seen: live
-        assert not sd['weight'].requires_grad
+        assert not sd['weight'].requires_grad and np.array(sd['bias']).tolist() == m.bias.tolist()
+        assert not np.shares_memory(np.array(sd['bias']), sd['bias'].numpy())        # np.array copies
         before = m.weight.detach().numpy().copy()
         snap = {k: v.clone() for k, v in sd.items()}
         with lib.no_grad(): m.weight.mul_(0)
