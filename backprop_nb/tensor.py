@@ -873,6 +873,26 @@ def _min(self, dim=None, keepdim=False):
     return max_result(-values, indices)
 Tensor.min = _min
 
+# %% ../nbs/14_torch.ipynb #d4557c75
+def _as_index(self):
+    "As PyTorch: an integer tensor of one element is an index (`classes[t.argmax()]`, `range(t)`)."
+    if self.data.dtype.kind not in 'iu' or self.data.size != 1:
+        raise TypeError(f"index: only an integer tensor of one element is an index, got {self.data.dtype} of shape {self.shape}")
+    return int(self.data.item())
+
+def _as_int(self):
+    if self.data.size != 1: raise ValueError(f"int(): only a tensor of one element is a number; this one has shape {self.shape}")
+    return int(self.data.item())
+
+def _format_number(self, spec):
+    "f'{loss:.4f}': a tensor of no dimensions formats as its number (as PyTorch); others only with no format spec."
+    if self.data.ndim == 0: return format(self.data.item(), spec)
+    if spec: raise TypeError(f"format: {spec!r} needs a number; this tensor has shape {self.shape} (format t.item() if it has one element)")
+    return str(self)
+
+Tensor.__index__, Tensor.__int__, Tensor.__format__ = _as_index, _as_int, _format_number
+
+
 # %% ../nbs/14_torch.ipynb #8b0d8ef5
 class device:
     "Where tensors live; here always the CPU (numpy's memory). `device('cuda')` can be named, not used."

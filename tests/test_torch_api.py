@@ -472,3 +472,17 @@ def test_integer_and_mixed_arithmetic_gives_pytorchs_dtypes():
     w = bt.ones(3, requires_grad=True)
     (w * bt.tensor([1, 2, 3])).sum().backward()
     assert _dt(w.grad) == 'float32' and w.grad.tolist() == [1.0, 2.0, 3.0]
+
+
+@needs_torch
+def test_one_element_tensors_index_convert_and_format_as_pytorchs():
+    from oracle import torch
+    def printed(lib):
+        loss, pred = lib.tensor(0.123456), lib.tensor([0.1, 0.7, 0.2])
+        return (['cat', 'dog', 'bird'][pred.argmax(0)], f"{loss:.4f}", f"{loss}", int(lib.tensor([2.7])),
+                float(lib.tensor([2.5])), list(range(lib.tensor(3))), int(lib.tensor(-2.5)))
+    assert printed(bt) == printed(torch)
+    for lib in (bt, torch):
+        with pytest.raises(TypeError): [1, 2][lib.tensor(1.0)]
+        with pytest.raises(TypeError): f"{lib.tensor([1.0, 2.0]):.2f}"
+        with pytest.raises((ValueError, RuntimeError)): int(lib.tensor([1.0, 2.0]))
