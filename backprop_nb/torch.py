@@ -55,6 +55,40 @@ class LeafTensor(Tensor):
         Tensor._accumulate(plain, g, owned)
         _grad_slot.__set__(self, plain.grad)
 
+# %% ../nbs/14_torch.ipynb #c10ced94
+_Tensor = Tensor            # the engine's class (chapter 8); the layer's `Tensor`, PyTorch's name, comes below
+_data_slot = Tensor.data    # the engine's slot: the array itself
+
+def _set_data(self, v):
+    "`w.data = t` copies a tensor of w's shape and dtype into w's array; an array is taken as it is; anything else is refused."
+    if isinstance(v, np.generic): v = np.asarray(v)
+    if isinstance(v, Tensor):
+        cur = _data_slot.__get__(self) if hasattr(self, '_vc') else None
+        if cur is not None and cur.shape == v.shape and cur.dtype == v.dtype: cur[...] = v.data; return
+        v = v.data
+    if not isinstance(v, np.ndarray):
+        raise TypeError(f"data: expected a tensor or a numpy array, got {type(v).__name__}; "
+                        "to change values in place use w.data[...] = ... or w.copy_(...)")
+    _data_slot.__set__(self, v)
+
+LeafTensor.data = property(_data_slot.__get__, _set_data)
+
+def _still_a_view(method):
+    def op(self, *args):
+        out = method(self, *args)
+        if type(out) is _Tensor: out.__class__ = _GradView   # no history: numpy may read it as its array
+        return out
+    return op
+
+for _name in ('__add__', '__radd__', '__sub__', '__rsub__', '__mul__', '__rmul__', '__truediv__', '__rtruediv__', '__neg__'):
+    setattr(_GradView, _name, _still_a_view(getattr(Tensor, _name)))
+
+def _grad_getattr(self, name):
+    hint = ": w.grad is a tensor here, as in PyTorch; its numpy array is w.grad.data" if hasattr(np.ndarray, name) else ''
+    raise AttributeError(f"'Tensor' object has no attribute {name!r}{hint}")
+_GradView.__getattr__ = _grad_getattr
+
+
 # %% ../nbs/14_torch.ipynb #525a4f80
 def _dtype_of(a, data):
     "PyTorch's dtype for new data: int64 for whole numbers, bool for truth values, float32 for Python floats."
@@ -87,8 +121,6 @@ def as_tensor(data, dtype=None, device=None):
 def is_tensor(x): return isinstance(x, Tensor)
 
 # %% ../nbs/14_torch.ipynb #25412087
-_Tensor = Tensor   # the engine's class (chapter 8); `Tensor` below is PyTorch's name for it
-
 def _is_size(n): return isinstance(n, (builtins.int, np.integer)) and not isinstance(n, (builtins.bool, np.bool_))
 
 class _TensorType(type):

@@ -486,3 +486,23 @@ def test_one_element_tensors_index_convert_and_format_as_pytorchs():
         with pytest.raises(TypeError): [1, 2][lib.tensor(1.0)]
         with pytest.raises(TypeError): f"{lib.tensor([1.0, 2.0]):.2f}"
         with pytest.raises((ValueError, RuntimeError)): int(lib.tensor([1.0, 2.0]))
+
+
+@needs_torch
+def test_old_style_data_update_runs_in_place_and_bad_data_is_refused_at_once():
+    from oracle import torch
+    def train(lib):
+        w = lib.tensor([1.0, -2.0], requires_grad=True)
+        for _ in range(3):
+            (w * w * w).sum().backward()
+            w.data -= 0.1 * w.grad
+            w.grad.zero_()
+        return w.tolist()
+    assert train(bt) == pytest.approx(train(torch), rel=1e-6)
+    for lib in (bt, torch):
+        w = lib.nn.Linear(2, 1).weight
+        with pytest.raises(TypeError): w.data = [[1.0, 2.0]]
+        w.data = lib.tensor([[3.0, 4.0]])
+        assert w.tolist() == [[3.0, 4.0]]
+    w = bt.tensor([1.0], requires_grad=True); (w * w).sum().backward()
+    with pytest.raises(AttributeError, match=r"w\.grad\.data"): w.grad.fill(0)
