@@ -442,6 +442,39 @@ class CrossEntropyLoss(_Loss): _fn = staticmethod(_tnn.cross_entropy)
 class BCEWithLogitsLoss(_Loss): _fn = staticmethod(lambda *a, **k: binary_cross_entropy_with_logits(*a, **k))
 class NLLLoss(_Loss): _fn = staticmethod(lambda *a, **k: nll_loss(*a, **k))
 
+# %% ../nbs/14_torch.ipynb #64088489
+def _add_module(self, name, module):
+    "`m.add_module('fc', nn.Linear(2, 3))`: the same as `m.fc = ...` (a Sequential also runs it, last)."
+    if not isinstance(name, str) or not name or '.' in name: raise TypeError(f"add_module: the name must be a str without '.', got {name!r}")
+    if module is not None and not isinstance(module, _nn.Module): raise TypeError(f"add_module: {type(module).__name__} is not a Module")
+    setattr(self, name, module)
+Module.add_module = _add_module
+
+def _seq_setitem(self, i, m):
+    "`seq[4] = nn.Linear(...)`: replace step i (negative counts from the end)."
+    if not isinstance(m, _nn.Module): raise TypeError(f"Sequential: step {i} must be a Module, got {type(m).__name__}")
+    try: i = range(len(self._steps))[i]
+    except (IndexError, TypeError): raise IndexError(f"Sequential: index {i!r} is out of range for {len(self._steps)} steps") from None
+    self._steps[i] = m; setattr(self, str(i), m)
+
+def _seq_add_module(self, name, m):
+    _add_module(self, name, m)
+    self._steps.append(m)
+
+Sequential.__setitem__, Sequential.add_module = _seq_setitem, _seq_add_module
+Sequential.append = lambda self, m: (_seq_add_module(self, str(len(self._steps)), m), self)[1]
+
+def _filled(fill):
+    def init(tensor, *args, **kwargs):
+        with no_grad(): tensor[...] = fill(tensor.shape, *args, **kwargs)
+        return tensor
+    return init
+
+_init = dict(uniform_=_tnn.uniform_, kaiming_uniform_=_tnn.kaiming_uniform_, xavier_uniform_=_tnn.xavier_uniform_,
+             zeros_=_filled(lambda s: 0.0), ones_=_filled(lambda s: 1.0), constant_=_filled(lambda s, val: val),
+             normal_=_filled(lambda s, mean=0.0, std=1.0, generator=None: (generator or _nn.default_generator).normal(mean, std, s)))
+
+
 # %% ../nbs/14_torch.ipynb #6f42b840
 def _shape_of(t): return tuple(np.shape(t.data if isinstance(t, Tensor) else t))
 
@@ -493,7 +526,7 @@ nn = _namespace('nn', "PyTorch's torch.nn: chapter 2's Module, chapter 9's layer
     Module=Module, Parameter=Parameter, Linear=Linear, ReLU=ReLU, Tanh=Tanh, Sigmoid=Sigmoid, Identity=Identity,
     Sequential=Sequential, ModuleList=ModuleList, Flatten=Flatten, Softmax=Softmax, LogSoftmax=LogSoftmax,
     MSELoss=MSELoss, CrossEntropyLoss=CrossEntropyLoss, NLLLoss=NLLLoss, BCEWithLogitsLoss=BCEWithLogitsLoss, functional=functional,
-    init=types.SimpleNamespace(uniform_=_tnn.uniform_, kaiming_uniform_=_tnn.kaiming_uniform_, xavier_uniform_=_tnn.xavier_uniform_))
+    init=types.SimpleNamespace(**_init))
 
 # %% ../nbs/14_torch.ipynb #ffe765ac
 class _Arrays:

@@ -506,3 +506,22 @@ def test_old_style_data_update_runs_in_place_and_bad_data_is_refused_at_once():
         assert w.tolist() == [[3.0, 4.0]]
     w = bt.tensor([1.0], requires_grad=True); (w * w).sum().backward()
     with pytest.raises(AttributeError, match=r"w\.grad\.data"): w.grad.fill(0)
+
+
+@needs_torch
+def test_sequential_edits_and_init_fillers_as_pytorchs():
+    from oracle import torch
+    def build(lib):
+        nn = lib.nn
+        seq = nn.Sequential(nn.Linear(2, 3), nn.ReLU())
+        seq[1] = nn.Tanh(); seq.append(nn.Linear(3, 1)); seq.add_module('out', nn.Sigmoid())
+        for p in seq.parameters(): nn.init.constant_(p, 0.25)
+        nn.init.zeros_(seq[2].bias); nn.init.ones_(seq[0].bias)
+        w = nn.init.normal_(lib.Tensor(200, 50), mean=1.0, std=0.5)
+        assert abs(w.mean().item() - 1.0) < 0.02 and abs(w.std().item() - 0.5) < 0.02 if lib is torch else \
+            abs(w.mean().item() - 1.0) < 0.02 and abs(float(np.std(w.numpy())) - 0.5) < 0.02
+        y = seq(lib.tensor([[1.0, -2.0]]))
+        return [type(m).__name__ for m in seq], [k for k, _ in seq.named_parameters()], y.tolist()
+    ours_b, theirs_b = build(bt), build(torch)
+    assert ours_b[:2] == theirs_b[:2] and np.allclose(ours_b[2], theirs_b[2], rtol=1e-6)
+    with pytest.raises(IndexError): bt.nn.Sequential(bt.nn.ReLU())[3] = bt.nn.ReLU()
