@@ -525,3 +525,24 @@ def test_sequential_edits_and_init_fillers_as_pytorchs():
     ours_b, theirs_b = build(bt), build(torch)
     assert ours_b[:2] == theirs_b[:2] and np.allclose(ours_b[2], theirs_b[2], rtol=1e-6)
     with pytest.raises(IndexError): bt.nn.Sequential(bt.nn.ReLU())[3] = bt.nn.ReLU()
+
+
+@needs_torch
+def test_what_chapter_14_lists_as_missing_runs_on_pytorch_and_fails_here():
+    from oracle import torch
+    def attempts(lib):
+        nn, F = lib.nn, lib.nn.functional
+        m = nn.Linear(2, 2); opt = lib.optim.SGD(m.parameters(), lr=0.1)
+        x, t = lib.ones(3, 2), lib.tensor([0, 1, 1])
+        return [lambda: lib.optim.lr_scheduler.StepLR, lambda: opt.add_param_group, lambda: opt.zero_grad(set_to_none=True),
+                lambda: nn.utils.clip_grad_norm_, lambda: m.register_buffer, lambda: nn.BCELoss, lambda: nn.L1Loss,
+                lambda: F.one_hot, lambda: F.cross_entropy(x, t, reduction='none'),
+                lambda: F.cross_entropy(x, t, weight=lib.ones(2)), lambda: F.cross_entropy(x, t, ignore_index=0),
+                lambda: F.cross_entropy(x, t, label_smoothing=0.1), lambda: x.std(), lambda: x.contiguous(),
+                lambda: x.retain_grad, lambda: lib.empty(2), lambda: lib.Size]
+    for f in attempts(torch): f()
+    for f in attempts(bt):
+        with pytest.raises((AttributeError, TypeError, ValueError)): f()
+    for lib in (bt, torch):     # "Try this": PyTorch's last node of cross_entropy is our single fused node's name
+        loss = lib.nn.functional.cross_entropy(lib.ones(3, 2, requires_grad=True), lib.tensor([0, 1, 1]))
+        assert loss.grad_fn.name() == 'NllLossBackward0'
