@@ -261,11 +261,13 @@ _pow_tensor = Op('**', np.power, _tpow_da, _tpow_db, reads_out=True, broadcasts=
 def _lift(x, like):
     "The other operand as a constant Tensor: numbers take `like`'s floating dtype; arrays keep theirs."
     if isinstance(x, Tensor): return x
-    dt = like.data.dtype if like.data.dtype.kind == 'f' else None
+    dt = like.data.dtype if like.data.dtype.kind == 'f' else np.float32 if isinstance(x, float) else None
     if isinstance(x, (int, float, np.generic)): return _const(np.asarray(x, dtype=dt))
     if isinstance(x, _ndarray): return _const(x)
     if isinstance(x, (list, tuple)): return _const(np.asarray(x, dtype=dt))
     return NotImplemented
+
+_F64 = np.dtype(np.float64)
 
 def _broadcast_error(op, a, b):
     raise ValueError(f"{op}: shapes {a.shape} and {b.shape} cannot be broadcast together "
@@ -281,6 +283,8 @@ def _binary(op, verb, reflected=False):
         a, b = (other, self) if reflected else (self, other)
         try: d = f(a.data, b.data)
         except ValueError: _broadcast_error(verb, a, b)
+        if d.dtype is _F64 and a.data.dtype is not _F64 and b.data.dtype is not _F64:   # numpy widened: PyTorch does not
+            d = d.astype(np.float32)    # int / int, int * float32, float32 * int64: float32 (PyTorch's default dtype)
         return _make(op, d, (a, b))
     method.__name__ = f"__{'r' if reflected else ''}{verb}__"
     return method
@@ -393,6 +397,7 @@ def _sum(self, dim=None, keepdim=False):
 def _mean(self, dim=None, keepdim=False):
     "Mean over `dim` (an int, a tuple, or None for every dimension)."
     axes = _axes(dim, self.data.ndim, 'mean')
+    if self.data.dtype.kind != 'f': raise TypeError(f"mean: a {self.data.dtype} tensor has no mean dtype (PyTorch refuses too); use t.float().mean()")
     return apply(_mean_op, (self,), axes, keepdim)
 
 def _amax(self, dim=None, keepdim=False, op='amax'):
@@ -867,6 +872,26 @@ def _min(self, dim=None, keepdim=False):
     values, indices = (-self).max(dim, keepdim)
     return max_result(-values, indices)
 Tensor.min = _min
+
+# %% ../nbs/14_torch.ipynb #d4557c75
+def _as_index(self):
+    "As PyTorch: an integer tensor of one element is an index (`classes[t.argmax()]`, `range(t)`)."
+    if self.data.dtype.kind not in 'iu' or self.data.size != 1:
+        raise TypeError(f"index: only an integer tensor of one element is an index, got {self.data.dtype} of shape {self.shape}")
+    return int(self.data.item())
+
+def _as_int(self):
+    if self.data.size != 1: raise ValueError(f"int(): only a tensor of one element is a number; this one has shape {self.shape}")
+    return int(self.data.item())
+
+def _format_number(self, spec):
+    "f'{loss:.4f}': a tensor of no dimensions formats as its number (as PyTorch); others only with no format spec."
+    if self.data.ndim == 0: return format(self.data.item(), spec)
+    if spec: raise TypeError(f"format: {spec!r} needs a number; this tensor has shape {self.shape} (format t.item() if it has one element)")
+    return str(self)
+
+Tensor.__index__, Tensor.__int__, Tensor.__format__ = _as_index, _as_int, _format_number
+
 
 # %% ../nbs/14_torch.ipynb #8b0d8ef5
 class device:

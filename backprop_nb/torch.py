@@ -5,17 +5,17 @@
 # %% auto #0
 __all__ = ['cuda', 'backends', 'accelerator', 'functional', 'nn', 'optim', 'autograd', 'float32', 'float', 'float64', 'double',
            'int64', 'long', 'int32', 'int', 'bool', 'sum', 'mean', 'max', 'min', 'abs', 'LeafTensor', 'tensor',
-           'from_numpy', 'as_tensor', 'is_tensor', 'manual_seed', 'randn', 'rand', 'zeros', 'ones', 'zeros_like',
-           'ones_like', 'rand_like', 'randn_like', 'randint', 'full', 'eye', 'linspace', 'randperm', 'arange', 'sin',
-           'cos', 'exp', 'log', 'tanh', 'sigmoid', 'relu', 'sqrt', 'matmul', 'mm', 'flatten', 'squeeze', 'unsqueeze',
-           'argmax', 'clamp', 'numel', 'allclose', 'set_grad_enabled', 'FunctionCtx', 'Function', 'Parameter', 'Module',
-           'Linear', 'ReLU', 'Tanh', 'Sigmoid', 'Identity', 'Sequential', 'ModuleList', 'Flatten', 'Softmax',
-           'LogSoftmax', 'MSELoss', 'CrossEntropyLoss', 'BCEWithLogitsLoss', 'NLLLoss', 'mse_loss',
-           'binary_cross_entropy_with_logits', 'nll_loss', 'SGD', 'Adam', 'AdamW', 'Tensor', 'no_grad', 'cat', 'stack',
-           'where', 'maximum', 'softmax', 'log_softmax', 'device']
+           'from_numpy', 'as_tensor', 'is_tensor', 'Tensor', 'manual_seed', 'randn', 'rand', 'zeros', 'ones',
+           'zeros_like', 'ones_like', 'rand_like', 'randn_like', 'randint', 'full', 'eye', 'linspace', 'randperm',
+           'arange', 'sin', 'cos', 'exp', 'log', 'tanh', 'sigmoid', 'relu', 'sqrt', 'matmul', 'mm', 'flatten',
+           'squeeze', 'unsqueeze', 'argmax', 'clamp', 'numel', 'allclose', 'set_grad_enabled', 'FunctionCtx',
+           'Function', 'Parameter', 'Module', 'Linear', 'ReLU', 'Tanh', 'Sigmoid', 'Identity', 'Sequential',
+           'ModuleList', 'Flatten', 'Softmax', 'LogSoftmax', 'MSELoss', 'CrossEntropyLoss', 'BCEWithLogitsLoss',
+           'NLLLoss', 'mse_loss', 'binary_cross_entropy_with_logits', 'nll_loss', 'SGD', 'Adam', 'AdamW', 'no_grad',
+           'cat', 'stack', 'where', 'maximum', 'softmax', 'log_softmax', 'device']
 
 # %% ../nbs/14_torch.ipynb #c28afdfc
-import builtins, sys, types, warnings
+import builtins, collections, sys, types, warnings
 from collections.abc import MutableMapping
 import numpy as np
 from .tensor import (Tensor, Op, apply, no_grad, cat, stack, where, maximum, softmax, log_softmax,
@@ -30,7 +30,9 @@ _grad_slot = Tensor.grad    # the engine's slot: the array the backward pass wri
 class _GradView(Tensor):
     "The tensor `w.grad` reads as; numpy's functions see its array (as they see a PyTorch tensor's), so checks such as detect_anomaly's work."
     __slots__ = ()
-    def __array__(self, dtype=None, copy=None): return self.data if dtype is None else self.data.astype(dtype)
+    def __array__(self, dtype=None, copy=None):   # np.array(t) copies, np.asarray(t) does not: numpy's rule
+        a = self.data if dtype is None else self.data.astype(dtype)
+        return a.copy() if copy and a is self.data else a
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         return getattr(ufunc, method)(*[x.data if isinstance(x, Tensor) else x for x in inputs], **kwargs)
 
@@ -52,6 +54,40 @@ class LeafTensor(Tensor):
         plain.grad = _grad_slot.__get__(self)
         Tensor._accumulate(plain, g, owned)
         _grad_slot.__set__(self, plain.grad)
+
+# %% ../nbs/14_torch.ipynb #c10ced94
+_Tensor = Tensor            # the engine's class (chapter 8); the layer's `Tensor`, PyTorch's name, comes below
+_data_slot = Tensor.data    # the engine's slot: the array itself
+
+def _set_data(self, v):
+    "`w.data = t` copies a tensor of w's shape and dtype into w's array; an array is taken as it is; anything else is refused."
+    if isinstance(v, np.generic): v = np.asarray(v)
+    if isinstance(v, Tensor):
+        cur = _data_slot.__get__(self) if hasattr(self, '_vc') else None
+        if cur is not None and cur.shape == v.shape and cur.dtype == v.dtype: cur[...] = v.data; return
+        v = v.data
+    if not isinstance(v, np.ndarray):
+        raise TypeError(f"data: expected a tensor or a numpy array, got {type(v).__name__}; "
+                        "to change values in place use w.data[...] = ... or w.copy_(...)")
+    _data_slot.__set__(self, v)
+
+LeafTensor.data = property(_data_slot.__get__, _set_data)
+
+def _still_a_view(method):
+    def op(self, *args):
+        out = method(self, *args)
+        if type(out) is _Tensor: out.__class__ = _GradView   # no history: numpy may read it as its array
+        return out
+    return op
+
+for _name in ('__add__', '__radd__', '__sub__', '__rsub__', '__mul__', '__rmul__', '__truediv__', '__rtruediv__', '__neg__'):
+    setattr(_GradView, _name, _still_a_view(getattr(Tensor, _name)))
+
+def _grad_getattr(self, name):
+    hint = ": w.grad is a tensor here, as in PyTorch; its numpy array is w.grad.data" if hasattr(np.ndarray, name) else ''
+    raise AttributeError(f"'Tensor' object has no attribute {name!r}{hint}")
+_GradView.__getattr__ = _grad_getattr
+
 
 # %% ../nbs/14_torch.ipynb #525a4f80
 def _dtype_of(a, data):
@@ -83,6 +119,29 @@ def as_tensor(data, dtype=None, device=None):
     return tensor(data, dtype, device)
 
 def is_tensor(x): return isinstance(x, Tensor)
+
+# %% ../nbs/14_torch.ipynb #25412087
+def _is_size(n): return isinstance(n, (builtins.int, np.integer)) and not isinstance(n, (builtins.bool, np.bool_))
+
+class _TensorType(type):
+    "The class of `torch.Tensor`: every engine tensor is one, and calling it is PyTorch's legacy constructor."
+    def __instancecheck__(cls, x): return isinstance(x, _Tensor)
+    def __subclasscheck__(cls, c): return issubclass(c, _Tensor)
+    def __setattr__(cls, k, v): setattr(_Tensor, k, v)    # `torch.Tensor.f = ...` changes every tensor, as in PyTorch
+    def __call__(cls, *args, device=None):
+        "`Tensor(3, 4)`: a float32 tensor of that shape (zeros). `Tensor(data)`: the data as float32."
+        _check_device(device, 'Tensor')
+        if args and all(_is_size(n) for n in args):
+            if builtins.min(args) < 0: raise ValueError(f"Tensor(): sizes must be >= 0, got {args}")
+            return LeafTensor(np.zeros(args, np.float32))
+        if len(args) > 1: raise TypeError(f"Tensor(): give whole-number sizes, e.g. Tensor(3, 4), or one sequence of data, got {args!r:.80}")
+        data = args[0] if args else []
+        return LeafTensor(np.array(data.data if isinstance(data, _Tensor) else data), dtype=np.float32)
+
+class Tensor(_Tensor, metaclass=_TensorType):
+    "PyTorch's `torch.Tensor`: the class every tensor is an instance of (see `_TensorType`)."
+    __slots__ = ()
+
 
 # %% ../nbs/14_torch.ipynb #8f988f82
 def _shape(size):
@@ -233,7 +292,7 @@ class Parameter(LeafTensor):
 
 def _adopt(t):
     "Make an engine tensor a Parameter in place (same slots: only the class changes)."
-    if t is not None and type(t) is Tensor: t.__class__ = Parameter
+    if t is not None and type(t) is _Tensor: t.__class__ = Parameter
     return t
 
 def _indent(text): return text.replace('\n', '\n  ')
@@ -290,6 +349,28 @@ def _module_to(self, *args, **kwargs):
 Module.to = _module_to
 Module.double = lambda self: self.to(np.float64)
 Module.float = lambda self: self.to(np.float32)
+
+def _view(p):
+    "`p` without history, sharing its memory; numpy sees its array (`np.array(v)`), as it sees a PyTorch tensor's."
+    v = p.detach(); v.__class__ = _GradView
+    return v
+
+def _state_dict(self):
+    "PyTorch's: each parameter as a tensor without history *sharing its memory*: a step of training is seen in it."
+    return {k: _view(p) if isinstance(p, _Tensor) else np.array(p.data, copy=True) for k, p in self.named_parameters()}
+
+class _Keys(collections.namedtuple('_IncompatibleKeys', 'missing_keys unexpected_keys')):
+    "What PyTorch's load_state_dict returns; ours is always strict, so every key matched."
+    def __repr__(self): return '<All keys matched successfully>'
+
+def _load_state_dict(self, state_dict, strict=True):
+    "Chapter 2's (every name and shape checked before anything changes), copying the values in."
+    if not strict: raise ValueError("load_state_dict: strict=False is not supported here; every name must match")
+    if hasattr(state_dict, 'items'): state_dict = {k: v.data if isinstance(v, _Tensor) else v for k, v in state_dict.items()}
+    _nn.Module.load_state_dict(self, state_dict)
+    return _Keys([], [])
+
+Module.state_dict, Module.load_state_dict = _state_dict, _load_state_dict
 
 # %% ../nbs/14_torch.ipynb #db8f7858
 class Linear(Module, _tnn.Linear):
@@ -361,6 +442,39 @@ class CrossEntropyLoss(_Loss): _fn = staticmethod(_tnn.cross_entropy)
 class BCEWithLogitsLoss(_Loss): _fn = staticmethod(lambda *a, **k: binary_cross_entropy_with_logits(*a, **k))
 class NLLLoss(_Loss): _fn = staticmethod(lambda *a, **k: nll_loss(*a, **k))
 
+# %% ../nbs/14_torch.ipynb #64088489
+def _add_module(self, name, module):
+    "`m.add_module('fc', nn.Linear(2, 3))`: the same as `m.fc = ...` (a Sequential also runs it, last)."
+    if not isinstance(name, str) or not name or '.' in name: raise TypeError(f"add_module: the name must be a str without '.', got {name!r}")
+    if module is not None and not isinstance(module, _nn.Module): raise TypeError(f"add_module: {type(module).__name__} is not a Module")
+    setattr(self, name, module)
+Module.add_module = _add_module
+
+def _seq_setitem(self, i, m):
+    "`seq[4] = nn.Linear(...)`: replace step i (negative counts from the end)."
+    if not isinstance(m, _nn.Module): raise TypeError(f"Sequential: step {i} must be a Module, got {type(m).__name__}")
+    try: i = range(len(self._steps))[i]
+    except (IndexError, TypeError): raise IndexError(f"Sequential: index {i!r} is out of range for {len(self._steps)} steps") from None
+    self._steps[i] = m; setattr(self, str(i), m)
+
+def _seq_add_module(self, name, m):
+    _add_module(self, name, m)
+    self._steps.append(m)
+
+Sequential.__setitem__, Sequential.add_module = _seq_setitem, _seq_add_module
+Sequential.append = lambda self, m: (_seq_add_module(self, str(len(self._steps)), m), self)[1]
+
+def _filled(fill):
+    def init(tensor, *args, **kwargs):
+        with no_grad(): tensor[...] = fill(tensor.shape, *args, **kwargs)
+        return tensor
+    return init
+
+_init = dict(uniform_=_tnn.uniform_, kaiming_uniform_=_tnn.kaiming_uniform_, xavier_uniform_=_tnn.xavier_uniform_,
+             zeros_=_filled(lambda s: 0.0), ones_=_filled(lambda s: 1.0), constant_=_filled(lambda s, val: val),
+             normal_=_filled(lambda s, mean=0.0, std=1.0, generator=None: (generator or _nn.default_generator).normal(mean, std, s)))
+
+
 # %% ../nbs/14_torch.ipynb #6f42b840
 def _shape_of(t): return tuple(np.shape(t.data if isinstance(t, Tensor) else t))
 
@@ -412,7 +526,7 @@ nn = _namespace('nn', "PyTorch's torch.nn: chapter 2's Module, chapter 9's layer
     Module=Module, Parameter=Parameter, Linear=Linear, ReLU=ReLU, Tanh=Tanh, Sigmoid=Sigmoid, Identity=Identity,
     Sequential=Sequential, ModuleList=ModuleList, Flatten=Flatten, Softmax=Softmax, LogSoftmax=LogSoftmax,
     MSELoss=MSELoss, CrossEntropyLoss=CrossEntropyLoss, NLLLoss=NLLLoss, BCEWithLogitsLoss=BCEWithLogitsLoss, functional=functional,
-    init=types.SimpleNamespace(uniform_=_tnn.uniform_, kaiming_uniform_=_tnn.kaiming_uniform_, xavier_uniform_=_tnn.xavier_uniform_))
+    init=types.SimpleNamespace(**_init))
 
 # %% ../nbs/14_torch.ipynb #ffe765ac
 class _Arrays:
@@ -452,6 +566,17 @@ class Adam(_optim.Adam):
     _options = ('lr', 'betas', 'eps', 'weight_decay')
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0):
         super().__init__(_arrays(params, 'Adam'), lr, betas, eps, weight_decay)
+    def step(self):
+        "Chapter 4's step, refused where its shared step count would differ from PyTorch's count per parameter."
+        skipped = self.__dict__.setdefault('_skipped', [False] * len(self.params))   # skipped while the count moved
+        has = [a.grad is not None for a in self.params]
+        late = [i for i, h in enumerate(has) if h and skipped[i]]
+        if late:
+            raise ValueError(f"{type(self).__name__}.step: parameter {late[0]} (shape {self.params[late[0]].t.shape}) has a gradient "
+                             "after steps without one; PyTorch counts Adam's steps per parameter, ours for all together, so the "
+                             "update would differ: give it its own optimizer from its first use, e.g. torch.optim.Adam([p])")
+        super().step()
+        for i, h in enumerate(has): skipped[i] = skipped[i] or not h
     param_groups = property(lambda self: [_Group(self)])
 
 class AdamW(_optim.AdamW, Adam): pass   # MRO: chapter 4's AdamW (defaults, decoupled decay), then our Adam (wraps params)
@@ -470,7 +595,7 @@ def _gradcheck(func, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=Tru
             return func(*args).reshape(-1)[k]
         return f
     with no_grad(): n = func(*inputs).data.size
-    copies = [Tensor(inputs[i].data.copy(), requires_grad=True, dtype=inputs[i].dtype) for i in free]
+    copies = [_Tensor(inputs[i].data.copy(), requires_grad=True, dtype=inputs[i].dtype) for i in free]
     return all(_derivatives.gradcheck(element(k), *copies, eps=eps, atol=atol, rtol=rtol, raise_exception=raise_exception)
                for k in range(n))
 

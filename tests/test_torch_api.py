@@ -394,3 +394,155 @@ def test_grad_fn_names_match_pytorch_for_common_ops():
               x.clamp(min=0), F.cross_entropy(x, lib.tensor([0, 1, 2, 0])), x.norm(), x.abs(), x.sin(), v ** 2]
         return [y.grad_fn.name() for y in ys]
     assert names(bt) == names(torch)
+
+
+@needs_torch
+def test_tensor_constructor_takes_sizes_or_data_as_pytorchs():
+    from oracle import torch
+    for lib in (bt, torch):
+        w = lib.Tensor(3, 4)
+        assert tuple(w.shape) == (3, 4) and _dt(w) == 'float32'
+        p = lib.nn.Parameter(lib.Tensor(2, 3))
+        lib.nn.init.kaiming_uniform_(p, a=math.sqrt(5))
+        assert tuple(p.shape) == (2, 3) and len(list(p.flatten())) == 6
+        assert _dt(lib.Tensor([1, 2])) == 'float32' and lib.Tensor([1, 2]).tolist() == [1.0, 2.0]
+        assert lib.Tensor((3, 4)).tolist() == [3.0, 4.0] and tuple(lib.Tensor().shape) == (0,)
+        assert all(isinstance(t, lib.Tensor) for t in (lib.tensor([1]), lib.randn(2) * 2, w, p))
+    assert isinstance(Tensor([1.0]), bt.Tensor) and Tensor([1.0]).shape == (1,)   # the engine's own constructor unchanged
+
+
+@needs_torch
+@pytest.mark.filterwarnings("ignore:__array__ implementation doesn't accept a copy keyword")   # PyTorch's own
+def test_state_dict_shares_memory_and_load_copies_in_as_pytorchs():
+    from oracle import torch
+    for lib in (bt, torch):
+        m = lib.nn.Linear(2, 3)
+        sd = m.state_dict()
+        opt = lib.optim.SGD(m.parameters(), lr=0.1)
+        m(lib.ones(1, 2)).sum().backward(); opt.step()
+        assert np.array_equal(sd['weight'].numpy(), m.weight.detach().numpy())     # the step is seen: live
+        assert not sd['weight'].requires_grad and np.array(sd['bias']).tolist() == m.bias.tolist()
+        assert not np.shares_memory(np.array(sd['bias']), sd['bias'].numpy())        # np.array copies
+        before = m.weight.detach().numpy().copy()
+        snap = {k: v.clone() for k, v in sd.items()}
+        with lib.no_grad(): m.weight.mul_(0)
+        assert repr(m.load_state_dict(snap)) == '<All keys matched successfully>'
+        assert np.array_equal(m.weight.detach().numpy(), before) and np.array_equal(sd['weight'].numpy(), before)
+
+
+@needs_torch
+def test_adam_refuses_a_late_parameter_and_its_own_optimizer_gives_pytorchs_numbers():
+    from oracle import torch
+    def run(lib, split):
+        w1, w2 = lib.nn.Parameter(lib.tensor([1.0])), lib.nn.Parameter(lib.tensor([1.0]))
+        opt = lib.optim.Adam([w1] if split else [w1, w2], lr=0.1)
+        for step in range(4):
+            if split and step == 2: opt2 = lib.optim.Adam([w2], lr=0.1)
+            opt.zero_grad(); w2.grad = None
+            loss = (w1 * w1).sum() + ((w2 * w2).sum() if step >= 2 else 0)
+            loss.backward(); opt.step()
+            if split and step >= 2: opt2.step()
+        return w1.item(), w2.item()
+    theirs = run(torch, False)
+    assert theirs == pytest.approx(run(torch, True), rel=1e-6) and theirs[1] == pytest.approx(0.9 - 0.1 * 1, abs=0.02)
+    with pytest.raises(ValueError, match="own optimizer"): run(bt, False)
+    assert run(bt, True) == pytest.approx(theirs, rel=1e-6)
+    ends = []
+    for lib in (bt, torch):                     # a frozen parameter (never a gradient) is accepted: counts agree
+        w, f = lib.nn.Parameter(lib.tensor([1.0])), lib.nn.Parameter(lib.tensor([1.0]), requires_grad=False)
+        opt = lib.optim.Adam([w, f], lr=0.1)
+        for _ in range(3): opt.zero_grad(); (w * w).sum().backward(); opt.step()
+        ends.append(w.item())
+    assert ends[0] == pytest.approx(ends[1], rel=1e-6)
+
+
+@needs_torch
+def test_integer_and_mixed_arithmetic_gives_pytorchs_dtypes():
+    from oracle import torch
+    def dtypes(lib):
+        i, f = lib.tensor([1, 2, 3]), lib.tensor([0.5, 1.0, 2.0])
+        ys = [i / 2, lib.arange(5) * 0.1, f * i, i * f, 2 / i, i / i, i + 1, i * 2, 1.5 + i, f * lib.tensor(2)]
+        return [_dt(y) for y in ys], [y.tolist() for y in ys]
+    (ours_dt, ours_v), (their_dt, their_v) = dtypes(bt), dtypes(torch)
+    assert ours_dt == their_dt
+    for a, b in zip(ours_v, their_v): assert np.allclose(a, b, rtol=1e-6)
+    for lib in (bt, torch):
+        with pytest.raises((TypeError, RuntimeError), match="mean"): lib.tensor([1, 2, 3]).mean()
+        assert lib.tensor([1, 2, 3]).float().mean().item() == 2.0
+    w = bt.ones(3, requires_grad=True)
+    (w * bt.tensor([1, 2, 3])).sum().backward()
+    assert _dt(w.grad) == 'float32' and w.grad.tolist() == [1.0, 2.0, 3.0]
+
+
+@needs_torch
+def test_one_element_tensors_index_convert_and_format_as_pytorchs():
+    from oracle import torch
+    def printed(lib):
+        loss, pred = lib.tensor(0.123456), lib.tensor([0.1, 0.7, 0.2])
+        return (['cat', 'dog', 'bird'][pred.argmax(0)], f"{loss:.4f}", f"{loss}", int(lib.tensor([2.7])),
+                float(lib.tensor([2.5])), list(range(lib.tensor(3))), int(lib.tensor(-2.5)))
+    assert printed(bt) == printed(torch)
+    for lib in (bt, torch):
+        with pytest.raises(TypeError): [1, 2][lib.tensor(1.0)]
+        with pytest.raises(TypeError): f"{lib.tensor([1.0, 2.0]):.2f}"
+        with pytest.raises((ValueError, RuntimeError)): int(lib.tensor([1.0, 2.0]))
+
+
+@needs_torch
+def test_old_style_data_update_runs_in_place_and_bad_data_is_refused_at_once():
+    from oracle import torch
+    def train(lib):
+        w = lib.tensor([1.0, -2.0], requires_grad=True)
+        for _ in range(3):
+            (w * w * w).sum().backward()
+            w.data -= 0.1 * w.grad
+            w.grad.zero_()
+        return w.tolist()
+    assert train(bt) == pytest.approx(train(torch), rel=1e-6)
+    for lib in (bt, torch):
+        w = lib.nn.Linear(2, 1).weight
+        with pytest.raises(TypeError): w.data = [[1.0, 2.0]]
+        w.data = lib.tensor([[3.0, 4.0]])
+        assert w.tolist() == [[3.0, 4.0]]
+    w = bt.tensor([1.0], requires_grad=True); (w * w).sum().backward()
+    with pytest.raises(AttributeError, match=r"w\.grad\.data"): w.grad.fill(0)
+
+
+@needs_torch
+def test_sequential_edits_and_init_fillers_as_pytorchs():
+    from oracle import torch
+    def build(lib):
+        nn = lib.nn
+        seq = nn.Sequential(nn.Linear(2, 3), nn.ReLU())
+        seq[1] = nn.Tanh(); seq.append(nn.Linear(3, 1)); seq.add_module('out', nn.Sigmoid())
+        for p in seq.parameters(): nn.init.constant_(p, 0.25)
+        nn.init.zeros_(seq[2].bias); nn.init.ones_(seq[0].bias)
+        w = nn.init.normal_(lib.Tensor(200, 50), mean=1.0, std=0.5)
+        assert abs(w.mean().item() - 1.0) < 0.02 and abs(w.std().item() - 0.5) < 0.02 if lib is torch else \
+            abs(w.mean().item() - 1.0) < 0.02 and abs(float(np.std(w.numpy())) - 0.5) < 0.02
+        y = seq(lib.tensor([[1.0, -2.0]]))
+        return [type(m).__name__ for m in seq], [k for k, _ in seq.named_parameters()], y.tolist()
+    ours_b, theirs_b = build(bt), build(torch)
+    assert ours_b[:2] == theirs_b[:2] and np.allclose(ours_b[2], theirs_b[2], rtol=1e-6)
+    with pytest.raises(IndexError): bt.nn.Sequential(bt.nn.ReLU())[3] = bt.nn.ReLU()
+
+
+@needs_torch
+def test_what_chapter_14_lists_as_missing_runs_on_pytorch_and_fails_here():
+    from oracle import torch
+    def attempts(lib):
+        nn, F = lib.nn, lib.nn.functional
+        m = nn.Linear(2, 2); opt = lib.optim.SGD(m.parameters(), lr=0.1)
+        x, t = lib.ones(3, 2), lib.tensor([0, 1, 1])
+        return [lambda: lib.optim.lr_scheduler.StepLR, lambda: opt.add_param_group, lambda: opt.zero_grad(set_to_none=True),
+                lambda: nn.utils.clip_grad_norm_, lambda: m.register_buffer, lambda: nn.BCELoss, lambda: nn.L1Loss,
+                lambda: F.one_hot, lambda: F.cross_entropy(x, t, reduction='none'),
+                lambda: F.cross_entropy(x, t, weight=lib.ones(2)), lambda: F.cross_entropy(x, t, ignore_index=0),
+                lambda: F.cross_entropy(x, t, label_smoothing=0.1), lambda: x.std(), lambda: x.contiguous(),
+                lambda: x.retain_grad, lambda: lib.empty(2), lambda: lib.Size]
+    for f in attempts(torch): f()
+    for f in attempts(bt):
+        with pytest.raises((AttributeError, TypeError, ValueError)): f()
+    for lib in (bt, torch):     # "Try this": PyTorch's last node of cross_entropy is our single fused node's name
+        loss = lib.nn.functional.cross_entropy(lib.ones(3, 2, requires_grad=True), lib.tensor([0, 1, 1]))
+        assert loss.grad_fn.name() == 'NllLossBackward0'
