@@ -52,20 +52,9 @@ def test_typical_wrong_answers_fail_with_a_verdict(capsys, name):
         assert ok is False, label
         assert out.startswith(f'✗ {name}: ') and len(out) > 30, (label, out)
 
-# Wrong answers written here, apart from the module's own lists, with the hint each must get.
-def _mul_assign(out):
-    a, b = out._parents
-    a.grad = b.data * out.grad
-    b.grad = a.data * out.grad
-
-def _topo_preorder(root):
-    order, seen = [], set()
-    def visit(n):
-        if n not in seen:
-            seen.add(n); order.append(n)
-            for p in n._parents: visit(p)
-    visit(root)
-    return order
+# The usual mistakes, with the hint each must get (two of them are the module's own wrong answers).
+_mul_assign = EXERCISES['mul_back'].wrong['= not +=']
+_topo_preorder = EXERCISES['topo_order'].wrong['node before parents']
 
 HINTED = [
     ('mul_back', _mul_assign, "`=` instead of `+=`"),                         # caught by a*a
