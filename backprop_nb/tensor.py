@@ -117,11 +117,12 @@ Tensor.backward = _backward_method
 # %% ../nbs/08_tensor.ipynb #ff21f32f
 class Op:
     "A tensor operation: `forward` on arrays, then the derivative for each input, right under it."
-    __slots__ = ('name', 'forward', 'grads', 'reads', 'reads_out', 'broadcasts', 'fresh', 'ctx', 'joint')
+    __slots__ = ('name', 'forward', 'grads', 'reads', 'reads_out', 'broadcasts', 'fresh', 'ctx', 'joint', 'backward')
     def __init__(self, name, forward, *grads, reads=None, reads_out=False, broadcasts=False, fresh=False, ctx=False, joint=False):
         self.name, self.forward, self.grads = name, forward, grads
         self.reads = len(grads) if reads is None else reads   # how many inputs (from the first) the derivatives read
         self.reads_out, self.broadcasts, self.fresh, self.ctx, self.joint = reads_out, broadcasts, fresh, ctx, joint
+        self.backward = _backward_for(self)   # what a recorded result's backward runs (next cell)
     def __str__(self): return self.name
     def __repr__(self): return f"Op({self.name!r})"
 
@@ -141,7 +142,7 @@ def _make(op, data, parents, params=(), vc=None):
     if plain or flags.grad_enabled:
         for p in parents:
             if p.requires_grad:
-                out.requires_grad, out._parents, out._op, out._backward, out._forward = True, parents, op, _backward, _forward
+                out.requires_grad, out._parents, out._op, out._backward, out._forward = True, parents, op, op.backward, _forward
                 k = op.reads      # save the versions of what the derivatives will read (_vc[0]: _version without a call)
                 out._saved = (None if not k else (parents[0]._vc[0],) if k == 1 else
                               (parents[0]._vc[0], parents[1]._vc[0]) if k == 2 else tuple([q._vc[0] for q in parents[:k]]))
@@ -153,35 +154,48 @@ def _make(op, data, parents, params=(), vc=None):
     return out
 
 # %% ../nbs/08_tensor.ipynb #c2db7b9f
-def _backward(out):
-    "The backward of every op: check that what the derivatives read is unchanged, then add each input's gradient into it."
-    op, ps, g, saved = out._op, out._parents, out.grad, out._saved
+def _check_saved(out):
+    "The version check, in one place: what the derivatives read must not have changed in place since the forward pass."
+    saved = out._saved
     if saved is not None:
-        for p, v in zip(ps, saved):
-            if p._vc[0] != v: _stale(out, p, v)   # the version check, in one place
-    if op.reads_out and out._vc[0]: _stale(out, out, 0)
-    y, ctx, n, fresh = out.data, out._ctx, len(ps), op.fresh
-    # accumulate: an interior node's first gradient is taken as it is (as _accumulate does, without the call)
-    if n == 1 and not op.joint:        # one input, which requires grad (else nothing was recorded)
-        a = ps[0]
-        ga = op.grads[0](g, y, a.data, *ctx)
-        if a.grad is None and a._parents: a.grad = ga
-        else: a._accumulate(ga, fresh)
-        return
-    if op.joint:                       # one derivative gives every input's gradient (cat, stack: free slices)
-        for p, gp in zip(ps, op.grads[0](g, y, *ctx)):
-            if p.requires_grad: p._accumulate(gp)
-        return
-    args = ((g, y, ps[0].data, ps[1].data, *ctx) if n == 2 else (g, y, ps[0].data, ps[1].data, ps[2].data, *ctx) if n == 3
-            else (g, y, *[p.data for p in ps], *ctx))
-    unbroadcast = op.broadcasts
-    for p, d in zip(ps, op.grads):
-        if p.requires_grad:            # skip the inputs that need no gradient
-            gp = d(*args)
-            if unbroadcast and gp.shape != p.data.shape: gp = _unbroadcast(gp, p.data.shape)
-            # (`is`: the same dtype object, the usual case, decided without comparing; an equal one goes to _accumulate)
-            if p.grad is None and (p._parents or fresh and gp.dtype is p.data.dtype): p.grad = gp
-            else: p._accumulate(gp, fresh)
+        for p, v in zip(out._parents, saved):
+            if p._vc[0] != v: _stale(out, p, v)
+    if out._op.reads_out and out._vc[0]: _stale(out, out, 0)
+
+def _backward_for(op):
+    "The backward of `op`'s results: check what the derivatives read, then add each input's gradient into it (made once per op)."
+    if op.joint: return _backward_joint
+    if len(op.grads) > 3: raise ValueError(f"Op {op.name!r}: {len(op.grads)} derivatives; an op of more than three inputs is joint=True")
+    grads, checks, broadcasts, fresh = op.grads, op.reads or op.reads_out, op.broadcasts, op.fresh
+    def give(p, gp):
+        if broadcasts and gp.shape != p.data.shape: gp = _unbroadcast(gp, p.data.shape)
+        # an interior node's first gradient is taken as it is; a leaf's if the op made it fresh, in the leaf's dtype
+        # (`is`: the same dtype object, decided without comparing); else _accumulate adds, or copies
+        if p.grad is None and (p._parents or fresh and gp.dtype is p.data.dtype): p.grad = gp
+        else: p._accumulate(gp, fresh)
+    if len(grads) == 1:                # most ops: one input, which requires grad (else nothing was recorded)
+        (d,) = grads
+        def backward_one(out):
+            if checks: _check_saved(out)
+            a = out._parents[0]
+            give(a, d(out.grad, out.data, a.data, *out._ctx))
+        return backward_one
+    d0, d1, d2 = (*grads, None, None)[:3]
+    def backward(out):                 # two or three inputs (written out: quicker than a loop)
+        if checks: _check_saved(out)
+        ps = out._parents
+        a, b, c = ps if len(ps) == 3 else (*ps, None)
+        args = (out.grad, out.data, a.data, b.data, *out._ctx) if c is None else (out.grad, out.data, a.data, b.data, c.data, *out._ctx)
+        if a.requires_grad: give(a, d0(*args))   # the inputs that need no gradient are skipped
+        if b.requires_grad: give(b, d1(*args))
+        if c is not None and c.requires_grad: give(c, d2(*args))
+    return backward
+
+def _backward_joint(out):
+    "The backward of an op whose one derivative gives every input's gradient (cat, stack: free slices)."
+    _check_saved(out)
+    for p, gp in zip(out._parents, out._op.grads[0](out.grad, out.data, *out._ctx)):
+        if p.requires_grad: p._accumulate(gp)
 
 def _forward(out):
     "Recompute `out.data`, and what its derivatives read, from the parents' current data: the op's forward, replayed."

@@ -9,6 +9,7 @@ from gc_check import cyclic_garbage
 from layout import LAYOUTS, laid_out
 
 import backprop_nb.autograd as autograd
+import backprop_nb.tensor as tt
 from backprop_nb.autograd import Value, dot, gradcheck
 from backprop_nb.tensor import (Tensor, no_grad, cat, stack, where, maximum, clip, softmax, log_softmax, linear,
                                 zeros, ones, _unbroadcast, rowmax)
@@ -690,13 +691,19 @@ def test_max_with_dim_returns_values_and_indices_like_torch(dim, keepdim):
     assert x.max().item() == 5.0 and x.max(dim=dim).values is not None
 
 def test_tensor_nn_imports_no_private_names_and_versions_are_read_in_one_place():
-    import inspect, backprop_nb.tensor_nn as tnn, backprop_nb.tensor as tt
+    import inspect, backprop_nb.tensor_nn as tnn
     src = inspect.getsource(tnn)
     assert 'from .tensor import _' not in src and '_vc' not in src
     src = inspect.getsource(tt)
-    assert src.count(': _stale(') == inspect.getsource(tt._backward).count(': _stale(') == 2   # the version check, in one place
-    rest = src.replace(inspect.getsource(tt._make), '').replace(inspect.getsource(tt._backward), '')
+    assert src.count(': _stale(') == inspect.getsource(tt._check_saved).count(': _stale(') == 2   # the version check, in one place
+    rest = src.replace(inspect.getsource(tt._make), '').replace(inspect.getsource(tt._check_saved), '')
     assert rest.count('._vc[0]') == 3   # elsewhere: the `_version` property and the two in-place bumps
+    assert tt._backward_for.__code__.co_names.count('_stale') == 0   # every op's backward checks through _check_saved
+
+def test_an_op_of_more_than_three_inputs_must_be_joint():
+    with pytest.raises(ValueError, match="more than three inputs is joint=True"):
+        tt.Op('f4', lambda a, b, c, d: a, *[lambda g, y, *args: g] * 4)
+    assert tt.Op('f4', lambda *a: a[0], lambda g, y, *args: [g] * 4, joint=True).backward is tt._backward_joint
 
 def test_draw_graph_draws_a_tensor_graph_one_box_per_array():
     from backprop_nb.autograd import draw_graph, topological_order
