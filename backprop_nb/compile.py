@@ -204,14 +204,11 @@ def _scalar_summary(self):
 CompiledScalarGraph.summary = _scalar_summary
 CompiledScalarGraph.__repr__ = lambda self: f"CompiledScalarGraph({self.summary().splitlines()[0]})"
 
-# %% ../nbs/13_compile.ipynb #4eec76b9
-import math
+# %% ../nbs/13_compile.ipynb #fd047baf
+import math, time
 from . import tensor as _T
 from .tensor import Tensor
 from .tensor_nn import _ce_op, _class_indices
-
-_UFUNCS = {_T._add: np.add, _T._sub: np.subtract, _T._mul: np.multiply, _T._div: np.divide, _T._neg: np.negative,
-           _T._exp: np.exp, _T._tanh: np.tanh, _T._log: np.log}
 
 def _refusal(node, constant_indices=False):
     "Why `node` cannot be replayed with its recorded shapes, or None."
@@ -241,9 +238,16 @@ def _grads_of(out, g):
             res.append((p, gp))
     return res
 
-# %% ../nbs/13_compile.ipynb #fd047baf
+_NUMPY = {'ndarray': np.ndarray, 'copyto': np.copyto, 'matmul': np.matmul, 'dot': np.dot, 'add': np.add,
+          'subtract': np.subtract, 'multiply': np.multiply, 'divide': np.divide, 'negative': np.negative,
+          'exp': np.exp, 'log': np.log, 'tanh': np.tanh, 'maximum': np.maximum, 'rowmax': np.maximum.reduce,
+          'greater': np.greater, 'where': np.where, 'take': np.take, 'isfinite': math.isfinite}
+_UFUNC_NAMES = {_T._add: 'add', _T._sub: 'subtract', _T._mul: 'multiply', _T._div: 'divide', _T._neg: 'negative',
+                _T._exp: 'exp', _T._tanh: 'tanh', _T._log: 'log'}
+
+# %% ../nbs/13_compile.ipynb #00a4687a
 class CompiledTensorGraph:
-    "A recorded graph of `Tensor` nodes, replayed in an order found once, into arrays made once."
+    "A recorded graph of `Tensor` nodes, written out once as the source of two plain Python functions that replay it."
     def __init__(self, root, constant_indices=False):
         order = topological_order(root)
         for n in order:
@@ -256,136 +260,264 @@ class CompiledTensorGraph:
         self.readers = {}
         for n in self.nodes:
             for p in n._parents: self.readers[p] = self.readers.get(p, 0) + 1
-        self.buf, self.grads, self.owned, self.kinds, self.fixed = {}, {}, set(), [], set()
-        self._forwards = [self._forward_step(n) for n in self.nodes]
-        self.bound = [(n, n.data) for n, k in zip(self.nodes, self.kinds) if 'out=' in k or 'in place' in k]
-        seen, self._backwards = set(), []
+        self.id = {n: i for i, n in enumerate(order)}                  # node -> its number in the source: n3, y3, g3
+        self.env = {f'n{i}': n for n, i in self.id.items()} | _NUMPY   # name -> object, for every name the source uses
+        self.array, self.kinds, self.fixed, self.bound = {}, [], set(), []
+        self.state, self.gbuf = {root: 'shared'}, {}                             # what each gradient holds (see _contribute)
+        self.forward_lines = [line for n in self.nodes for line in self._forward_code(n)]
+        self.backward_lines, seen = [], set()
         for n in reversed(self.nodes):   # which contribution reaches a parent first is fixed: decide it once
             firsts = []
             for p in n._parents:
                 firsts.append(p.requires_grad and p not in seen)
                 seen.add(p)
-            self._backwards.append(self._backward_step(n, firsts))
+            self.backward_lines += self._backward_code(n, firsts)
+        self._write()
 
-    def _buffer(self, p):
-        "The array that receives `p`'s first gradient contribution: made once, reused every pass."
-        if p not in self.buf: self.buf[p] = np.empty(p.data.shape, p.data.dtype)
-        return self.buf[p]
+    def bind(self, name, obj):
+        "Make `obj` known to the generated source as `name`; returns the name."
+        self.env[name] = obj
+        return name
 
-    def _put(self, p, g):
-        "Add `g` into `p`'s gradient of this pass (in place only into an array the compiled graph owns)."
-        grads = self.grads
-        if p not in grads: grads[p] = g
-        elif p in self.owned: grads[p] += g
-        else: grads[p] = grads[p] + g; self.owned.add(p)
+    def val(self, p, forward=True):
+        "Source text for `p`'s array: a leaf's `a3` (forward) or `n3.data`, a node's own array `y3`, else `n3.data`."
+        i = self.id[p]
+        if not p._parents: return f'a{i}' if forward else f'n{i}.data'
+        return self.array.get(p, f'n{i}.data')
 
-# %% ../nbs/13_compile.ipynb #00a4687a
-def _forward_step(self, n):
-    "The replay of node `n`: into its own array with `out=` where numpy allows, else the op's eager forward."
-    op, ps = n._op, n._parents
-    if op is _T._linear_op and ps[0].data.ndim == 2 and _owned(n.data):
-        x, W, b, y = ps[0], ps[1], (ps[2] if len(ps) == 3 else None), n.data
-        WT = np.empty(W.data.shape[::-1], W.data.dtype)   # Wᵀ laid out row by row: BLAS multiplies small x @ Wᵀ faster so
-        self.kinds.append('linear, out='); self.fixed.add(n)
-        def linear():
-            np.copyto(WT, W.data.T)
-            np.matmul(x.data, WT, out=y)
-            if b is not None: np.add(y, b.data, out=y)   # the bias: a second pass over the same array
-        return linear
-    if op is _T._relu and _owned(n.data):
-        p, y = ps[0], n.data
-        if p in self.fixed and self.readers[p] == 1:
-            np.maximum(0.0, p.data, out=p.data)  # its input's only reader: ReLU in place, from now on, so that
-            n.data = y = p.data                  # the graph stays valid (for either backward) before any replay
-            self.kinds.append('relu, in place')
-        else: self.kinds.append('relu, out=')
-        return lambda: np.maximum(0.0, p.data, out=y)
-    if op in _UFUNCS and _owned(n.data):
-        f, y = _UFUNCS[op], n.data
-        self.kinds.append(f'{op}, out=')
-        if len(ps) == 1: return lambda: f(ps[0].data, out=y)
-        a, b = ps
-        return lambda: f(a.data, b.data, out=y)
-    if op.ctx and len(ps) == 1:                  # a loss: its forward also gives its gradient, kept in the node's ctx
-        f, p, params = op.forward, ps[0], n._ctx[:-1]
-        self.kinds.append(f'{op}, its forward')
-        def with_ctx():
-            if op is _ce_op: _class_indices(params[0], p.data.shape[1])   # labels written in place: checked as eager does
-            y, saved = f(p.data, *params)
-            n.data, n._ctx = np.asarray(y), (*params, saved)
-        return with_ctx
-    self.kinds.append(f'{op}, eager')
-    return lambda: n._forward(n)                # any other op: its eager replay (which checks the shape it gets)
-
-CompiledTensorGraph._forward_step = _forward_step
+    def own(self, n, a):
+        "Node `n` keeps the array `a` from now on, and the replay writes into it: refuse to replay if it is replaced."
+        self.array[n] = self.bind(f'y{self.id[n]}', a)
+        self.bound.append((n, a))
+        return self.array[n]
 
 # %% ../nbs/13_compile.ipynb #90649a7f
-def _backward_step(self, n, firsts):
-    "The backward of node `n`: products written straight into gradient arrays where it gives a parent its first gradient."
-    op, ps, grads, owned = n._op, n._parents, self.grads, self.owned
+def _linear_code(self, n):
+    "x @ Wᵀ + b into the node's own array: `dot` (less overhead than `matmul`) when the dtypes agree; Wᵀ copied row by row first if that is faster here."
+    x, W, b = n._parents[0], n._parents[1], (n._parents[2] if len(n._parents) == 3 else None)
+    i, y = self.id[n], n.data
+    X, Wv, Y = self.val(x), self.val(W), self.own(n, y)
+    same = all(p.data.dtype == y.dtype for p in n._parents) and y.dtype.kind == 'f'
+    f = 'dot' if same else 'matmul'
+    self.fixed.add(n)
+    if _copy_is_faster(x.data, W.data, f):
+        WT = self.bind(f'WT{i}', np.empty(W.data.shape[::-1], W.data.dtype))
+        lines = [f'copyto({WT}, {Wv}.T)', f'{f}({X}, {WT}, out={Y})']
+    else: lines = [f'{f}({X}, {Wv}.T, out={Y})']
+    if b is not None: lines.append(f'add({Y}, {self.val(b)}, out={Y})')   # the bias: a second pass over the same array
+    return lines
+
+def _copy_is_faster(x, W, f, reps=20):
+    "Time x @ Wᵀ both ways on these very arrays (as cuDNN's benchmark mode does); True if copying Wᵀ first wins."
+    if x.ndim != 2: return False
+    mul, y, WT = getattr(np, f), np.empty((x.shape[0], W.shape[0]), np.result_type(x, W)), np.empty(W.shape[::-1], W.dtype)
+    def view(): mul(x, W.T, out=y)
+    def copied(): np.copyto(WT, W.T); mul(x, WT, out=y)
+    t0 = time.perf_counter(); view()
+    if time.perf_counter() - t0 > 1e-3: return False      # a large product: the layout hardly matters, and timing it would be slow
+    best = {view: math.inf, copied: math.inf}
+    for _ in range(3):
+        for g in best:
+            t0 = time.perf_counter()
+            for _ in range(reps): g()
+            best[g] = min(best[g], time.perf_counter() - t0)
+    return best[copied] < 0.95 * best[view]               # clearly faster, else keep eager's own layout
+
+CompiledTensorGraph._linear_code = _linear_code
+
+# %% ../nbs/13_compile.ipynb #261bfc0b
+def _forward_code(self, n):
+    "Source lines that replay node `n`: into its own array with `out=` where numpy allows, else a call of its eager forward."
+    op, ps, i = n._op, n._parents, self.id[n]
+    if op is _T._linear_op and ps[0].data.ndim == 2 and _owned(n.data):
+        self.kinds.append('linear, out=')
+        return [f'# {i}: linear'] + self._linear_code(n)
+    if op is _T._relu and _owned(n.data):
+        p = ps[0]
+        if p in self.fixed and self.readers[p] == 1:
+            np.maximum(0.0, p.data, out=p.data)  # its input's only reader: ReLU in place, from now on, so that
+            n.data = p.data                      # the graph stays valid (for either backward) before any replay
+            self.kinds.append('relu, in place')
+            self.array[n] = self.array[p]; self.bound.append((n, n.data))   # one array, one name
+            return [f'# {i}: relu, in place', f'maximum(0.0, {self.val(p)}, out={self.val(n)})']
+        self.kinds.append('relu, out=')
+        return [f'# {i}: relu', f'maximum(0.0, {self.val(p)}, out={self.own(n, n.data)})']
+    if op in _UFUNC_NAMES and _owned(n.data):
+        self.kinds.append(f'{op}, out=')
+        args = ', '.join(self.val(p) for p in ps)
+        return [f'# {i}: {op}', f'{_UFUNC_NAMES[op]}({args}, out={self.own(n, n.data)})']
+    if op is _ce_op and _ce_compilable(n):
+        self.kinds.append(f'{op}, its forward')
+        return [f'# {i}: cross_entropy, its forward into arrays made once'] + self._ce_code(n)
+    if op.ctx and len(ps) == 1:                  # a loss: its forward also gives its gradient, kept in the node's ctx
+        self.kinds.append(f'{op}, its forward')
+        return [f'# {i}: {op}', f'{self.bind(f"loss{i}", _loss_forward(n))}()']
+    self.kinds.append(f'{op}, eager')
+    return [f'# {i}: {op}', f'n{i}._forward(n{i})']   # any other op: its eager replay (which checks the shape it gets)
+
+def _loss_forward(n):
+    "A loss's eager forward, replayed: a new value and a new gradient in the node's ctx."
+    op, p, params = n._op, n._parents[0], n._ctx[:-1]
+    def replay():
+        if op is _ce_op: _class_indices(params[0], p.data.shape[1])   # labels written in place: checked as eager does
+        y, saved = op.forward(p.data, *params)
+        n.data, n._ctx = np.asarray(y), (*params, saved)
+    return replay
+
+CompiledTensorGraph._forward_code = _forward_code
+
+# %% ../nbs/13_compile.ipynb #d3bfcfb2
+def _ce_compilable(n):
+    "A `cross_entropy` of logits (rows, classes) in float32 or float64 with its labels as an intp array: replayed into arrays made once."
+    x, ctx = n._parents[0].data, n._ctx
+    return (x.ndim == 2 and x.shape[0] >= 1 and x.dtype in (np.float32, np.float64) and len(ctx) == 3
+            and type(ctx[0]) is np.ndarray and ctx[0].dtype == np.intp and ctx[0].shape == x.shape[:1]
+            and n.data.shape == () and n.data.dtype == x.dtype)
+
+def _ce_code(self, n):
+    "The lines of `_cross_entropy` (chapter 9), the same numpy operations in the same order, each into an array made once."
+    x, i, (t, mean, saved) = n._parents[0], self.id[n], n._ctx
+    (rows, k), dt, X = x.data.shape, x.data.dtype, self.val(x)
+    def new(name, a): return self.bind(f'{name}{i}', a)
+    z = np.array(saved, dt, order='C')           # the gradient the eager backward reads (ctx), rewritten by each replay
+    T, TU, Z, ZF = new('t', t), new('tu', t.view(np.uintp)), new('z', z), new('zf', z.reshape(-1))
+    m, s = np.empty(rows, dt), np.empty(rows, dt)
+    M, MC, S, SC = new('m', m), new('mc', m[:, None]), new('s', s), new('sc', s[:, None])
+    AT, BASE, PK = new('at', np.empty(rows, np.intp)), new('base', np.arange(0, rows * k, k)), new('pk', np.empty(rows, dt))
+    LS, ONES = new('ls', np.empty(rows, dt)), new('ones', _T._ones(k, dt))
+    n.data, n._ctx = np.array(n.data, dt), (t, mean, z)
+    Y = self.own(n, n.data)
+    lines = [f'if rowmax({TU}) >= {k}: class_indices({T}, {k})   # a label outside 0..{k - 1} (read unsigned, -1 is huge): refused']
+    if k <= 32 and rows > 8: lines += [f'copyto({new("zT", np.empty((k, rows), dt))}, {X}.T)', f'rowmax(zT{i}, axis=0, out={M})']
+    else: lines.append(f'rowmax({X}, axis=1, out={M})')
+    lines += [f'subtract({X}, {MC}, out={Z})', f'add({BASE}, {T}, out={AT})', f"take({ZF}, {AT}, out={PK}, mode='clip')",
+              f'exp({Z}, out={Z})', f'matmul({Z}, {ONES}, out={S})', f'log({S}, out={LS})', f'subtract({LS}, {PK}, out={LS})']
+    if mean: lines += [f'{Y}[()] = {LS}.sum() / {rows}', f'multiply({S}, {rows}, out={S})']
+    else: lines.append(f'{Y}[()] = {LS}.sum()')
+    lines += [f'divide({Z}, {SC}, out={Z})', f'{ZF}[{AT}] -= {1 / rows if mean else 1!r}']
+    self.bind(f'dce{i}', n._op.grads[0])
+    return lines
+
+CompiledTensorGraph._ce_code = _ce_code
+
+# %% ../nbs/13_compile.ipynb #3307e373
+def _contribute(self, p, expr, buf=None):
+    "The line that adds `expr` into `p`'s gradient `g3`: taken as it is if first, else added (in place only into an array of ours)."
+    g, state = f'g{self.id[p]}', self.state.get(p)
+    if state is None:                      # the first contribution: `buf` names the array of ours it was written into
+        self.state[p] = 'ours' if buf else 'shared'
+        if buf: self.gbuf[p] = buf
+        return f'{g} = {expr}'
+    if state == 'shared':                  # maybe someone else's array (the rule of + returns [g, g]): a new sum
+        self.state[p] = 'ours'
+        return f'{g} = {g} + {expr}'
+    return f'{g} += {expr}'
+
+def _buffer(self, p, name=None):
+    "A gradient array for `p`, made once and reused every pass."
+    return self.bind(name or f'd{self.id[p]}', np.empty(p.data.shape, p.data.dtype))
+
+def _backward_code(self, n, firsts):
+    "Source lines of node `n`'s backward: products straight into gradient arrays where a parent gets its first gradient."
+    op, ps, i = n._op, n._parents, self.id[n]
+    g, val = f'g{i}', (lambda p: self.val(p, forward=False))
     if (op is _T._linear_op and ps[0].data.ndim == 2 and ps[1].requires_grad
             and all(f or not p.requires_grad for f, p in zip(firsts, ps))):
         x, W, b = ps[0], ps[1], (ps[2] if len(ps) == 3 and ps[2].requires_grad else None)
-        dx, dW, db = [self._buffer(p) if p is not None and p.requires_grad else None for p in (x, W, b)]
-        ones = _T._ones(n.data.shape[0], n.data.dtype)
-        def linear():
-            g = grads[n]
-            if dx is not None: np.matmul(g, W.data, out=dx); grads[x] = dx; owned.add(x)   # G W
-            np.matmul(g.T, x.data, out=dW); grads[W] = dW; owned.add(W)                      # Gᵀ x
-            if db is not None: np.matmul(ones, g, out=db); grads[b] = db; owned.add(b)       # G summed over the batch
-        return linear
+        f = 'dot' if all(p.data.dtype == n.data.dtype for p in ps) and n.data.dtype.kind == 'f' else 'matmul'
+        lines = [f'# {i}: linear']
+        if x.requires_grad: d = self._buffer(x); lines.append(self._contribute(x, f'{f}({g}, {val(W)}, out={d})', d))   # G W
+        d = self._buffer(W); lines.append(self._contribute(W, f'{f}({g}.T, {val(x)}, out={d})', d))                     # Gᵀ x
+        if b is not None:                                                                                               # G summed over the batch
+            d, ones = self._buffer(b), self.bind(f'ones{i}', _T._ones(n.data.shape[0], n.data.dtype))
+            lines.append(self._contribute(b, f'{f}({ones}, {g}, out={d})', d))
+        return lines
     if op is _T._relu and firsts[0]:
-        p, mask, out = ps[0], np.empty(n.data.shape, bool), self._buffer(ps[0])
-        def relu():
-            g = grads[n]
-            np.greater(n.data, 0, out=mask)
-            np.multiply(g, mask, out=out)        # selected, as the eager rule; inf or nan outside the mask ...
-            if not math.isfinite(np.vdot(out, out)): np.copyto(out, np.where(mask, g, 0))   # ... is put right
-            grads[p] = out; owned.add(p)
-        return relu
-    def eager():
-        for p, gp in _grads_of(n, grads[n]): self._put(p, gp)
-    return eager
+        p, m = ps[0], self.bind(f'm{i}', np.empty(n.data.shape, bool))
+        d = self.gbuf[n] if self.state.get(n) == 'ours' and n in self.gbuf else self._buffer(p)   # into g's own array if it is ours
+        flat = self.bind(f'{d}f', self.env[d].reshape(-1))
+        return [f'# {i}: relu', f'greater({val(n)}, 0, out={m})',
+                self._contribute(p, f'multiply({g}, {m}, out={d})', d),   # selected, as the eager rule; inf or nan outside the mask ...
+                f'if not isfinite({flat}.dot({flat})): copyto({d}, where({m}, {g}, 0))']   # ... is put right
+    if op is _ce_op and n.data is self.env.get(f'y{i}'):
+        x, mean = ps[0], n._ctx[1]
+        return [f'# {i}: cross_entropy', self._contribute(x, f'dce{i}({g}, y{i}, {val(x)}, t{i}, {mean!r}, z{i})')]
+    lines, k = [f'# {i}: {op}', f'r = grads_of(n{i}, {g})'], 0
+    for p in ps:
+        if p.requires_grad: lines.append(self._contribute(p, f'r[{k}][1]')); k += 1
+    return lines
 
-CompiledTensorGraph._backward_step = _backward_step
+CompiledTensorGraph._contribute, CompiledTensorGraph._buffer, CompiledTensorGraph._backward_code = _contribute, _buffer, _backward_code
 
-# %% ../nbs/13_compile.ipynb #261bfc0b
+# %% ../nbs/13_compile.ipynb #e1816a98
+def _write(self):
+    "Put the lines together into the source of `forward()` and `backward(gradient=None)`, and make the two functions (`exec`, once)."
+    checks = []
+    for i, (n, (shape, dtype)) in enumerate(zip(self.leaves, self.recorded)):   # each leaf: still an array of the recorded shape and dtype?
+        j = self.id[n]
+        s, t = self.bind(f'shape{j}', shape), self.bind(f'dtype{j}', dtype)
+        checks += [f"a{j} = n{j}.data   # {n.label or 'leaf'} {shape} {dtype}", f'if a{j}.__class__ is not ndarray or a{j}.shape != {s} or a{j}.dtype is not {t} and a{j}.dtype != {t}: bad_leaf({i})']
+    stale = [f"if {' or '.join(f'n{self.id[n]}.data is not {self.array[n]}' for n, _ in self.bound)}: stale()"] if self.bound else []
+    root, r = self.root, self.id[self.root]
+    forward = (['def forward():'] + checks + stale + self.forward_lines
+               + ['if autograd.flags.anomaly: anomaly()', f'return {self.val(root)}.copy()   # a copy: the next replay rewrites this array'])
+    first = f'g{r} = seed if gradient is None else seed_of(gradient)' if root.data.size == 1 else f'g{r} = seed_of(gradient)'
+    backward = ['def backward(gradient=None):', first] + stale
+    backward += [f'if n{self.id[p]}.grad is {self.gbuf[p]}: n{self.id[p]}.grad = {self.gbuf[p]}.copy()   # kept since the last pass'
+                 for p in self.learners if p in self.gbuf]
+    backward += self.backward_lines + ['# the leaves: into .grad as backward() does (a private copy of an array that is not ours)']
+    for p in self.learners:
+        if p not in self.state: continue
+        j = self.id[p]
+        mine = f'g{j}' if self.state[p] == 'ours' else f'array(g{j}, dtype=n{j}.data.dtype)'
+        backward += [f'if n{j}.grad is None: n{j}.grad = {mine}', f'else: n{j}._accumulate(g{j})']
+    self.env.update(bad_leaf=self._leaf_refused, stale=self._check_bound, anomaly=self._anomaly, autograd=_ag, grads_of=_grads_of,
+                    class_indices=_class_indices, array=np.array, seed_of=self._seed, seed=self._seed(None, check=False))
+    self.source = '\n'.join(('' if line.startswith('def ') else '    ') + line for line in forward + backward) + '\n'
+    maker = f"def make({', '.join(self.env)}):\n" + ''.join(f'    {line}\n' for line in self.source.splitlines()) + "    return forward, backward\n"
+    scope = {}       # make(...) takes every name the source uses as an argument: inside it they are fast local names
+    exec(compile(maker, '<compiled graph>', 'exec'), scope)
+    self._forward_fn, self._backward_fn = scope['make'](**self.env)
+
+CompiledTensorGraph._write = _write
+
+# %% ../nbs/13_compile.ipynb #fc06bc30
+def _seed(self, gradient, check=True):
+    "The gradient a backward pass starts from: ones for a one-element output, else `gradient`, checked."
+    root = self.root
+    if gradient is None:
+        if root.data.size != 1:
+            if not check: return None
+            raise ValueError(f"backward(): gradient can only be left out for an output with one element, not shape {root.shape}")
+        seed = np.ones(root.data.shape, root.data.dtype); seed.flags.writeable = False
+        return seed
+    if np.shape(gradient) != root.data.shape: raise ValueError(f"backward(): gradient has shape {np.shape(gradient)} but the output has shape {root.shape}")
+    return np.asarray(getattr(gradient, 'data', gradient), root.data.dtype)
+
+def _leaf_refused(self, i):
+    "Name leaf `i`, what it was recorded with and what it holds now."
+    n, (shape, dtype) = self.leaves[i], self.recorded[i]
+    d = n.data
+    what = f"{d.shape} {d.dtype}" if isinstance(d, np.ndarray) else type(d).__name__
+    raise ValueError(f"compiled graph: leaf {i}{' ' + repr(n.label) if n.label else ''} was recorded with shape {shape} "
+                     f"and dtype {dtype} but now holds {what}: compile the graph again for new shapes")
+
+def _anomaly(self):
+    "Under detect_anomaly(): name the first node that produced nan or inf."
+    for n, kind in zip(self.nodes, self.kinds):
+        if n.data.dtype.kind == 'f' and not np.isfinite(n.data).all():
+            raise FloatingPointError(f"anomaly: '{kind.split(',')[0]}' produced nan or inf (shape {n.data.shape}, compiled replay)")
+
 def _tensor_forward(self):
     "Check the leaves and the nodes' arrays, then replay every node; returns a copy of the output's array."
-    for i, (n, (shape, dtype)) in enumerate(zip(self.leaves, self.recorded)):
-        d = n.data
-        if type(d) is not np.ndarray or d.shape != shape or d.dtype != dtype:
-            what = f"{d.shape} {d.dtype}" if isinstance(d, np.ndarray) else type(d).__name__
-            raise ValueError(f"compiled graph: leaf {i}{' ' + repr(n.label) if n.label else ''} was recorded with shape {shape} "
-                             f"and dtype {dtype} but now holds {what}: compile the graph again for new shapes")
-    self._check_bound()
-    for step in self._forwards: step()
-    if _ag.flags.anomaly:                       # under detect_anomaly(): name the first node that produced nan or inf
-        for n, kind in zip(self.nodes, self.kinds):
-            if n.data.dtype.kind == 'f' and not np.isfinite(n.data).all():
-                raise FloatingPointError(f"anomaly: '{kind.split(',')[0]}' produced nan or inf (shape {n.data.shape}, compiled replay)")
-    return self.root.data.copy()                # a copy: the next replay rewrites the root's array
+    return self._forward_fn()
 
 def _tensor_backward(self, gradient=None):
     "Gradients of every node, in reverse order; each leaf's is added into its `.grad` as `backward()` does."
-    root, grads, owned = self.root, self.grads, self.owned
-    if gradient is None:
-        if root.data.size != 1: raise ValueError(f"backward(): gradient can only be left out for an output with one element, not shape {root.shape}")
-        gradient = np.ones(root.data.shape, root.data.dtype)
-    elif np.shape(gradient) != root.data.shape: raise ValueError(f"backward(): gradient has shape {np.shape(gradient)} but the output has shape {root.shape}")
-    self._check_bound()
-    for leaf in self.learners:                       # a leaf still holding our array gets a copy: ours is about to be rewritten
-        if leaf.grad is not None and leaf.grad is self.buf.get(leaf): leaf.grad = leaf.grad.copy()
-    grads.clear(); owned.clear()
-    grads[root] = np.asarray(getattr(gradient, 'data', gradient), root.data.dtype)
-    for step in self._backwards: step()
-    for leaf in self.learners:
-        g = grads.get(leaf)
-        if g is None: continue
-        if leaf.grad is None: leaf.grad = g if leaf in owned else np.array(g, dtype=leaf.data.dtype)
-        else: leaf._accumulate(g)               # into the array it holds, as the eager pass does
+    self._backward_fn(gradient)
 
 CompiledTensorGraph.forward, CompiledTensorGraph.backward = _tensor_forward, _tensor_backward
+CompiledTensorGraph._seed, CompiledTensorGraph._leaf_refused, CompiledTensorGraph._anomaly = _seed, _leaf_refused, _anomaly
 CompiledTensorGraph.summary = lambda self: (f"{len(self.nodes)} nodes replayed, {len(self.leaves)} leaves checked\n"
                                             + '\n'.join(f"  {k}" for k in self.kinds))
 CompiledTensorGraph.__repr__ = lambda self: f"CompiledTensorGraph({len(self.nodes)} nodes, {len(self.leaves)} leaves)"
