@@ -6,7 +6,8 @@
    in its own subprocess. The compiled losses must equal the eager ones to 1e-9 at every step.
 2. Digits MLP 64-128-64-10, cross-entropy, SGD, batch 32 and 256: ms per epoch of 1,437 examples for
    the compiled replay, our eager engine, numpy written by hand and PyTorch eager, each in a worker
-   process of its own, timed in turns; median and min of the repeats. The last, smaller batch of an
+   process of its own, timed in turns; median and min of the repeats (the ratio compiled / numpy of
+   both: the min is the steadier on a loaded machine). The last, smaller batch of an
    epoch gets a second compiled graph (one per batch shape, as `jax.jit` keeps one per input shape).
 3. Memory of 1,000 replayed steps (digits, batch 32): the Python heap traced by tracemalloc after
    step 100 and after step 1,000.
@@ -149,7 +150,7 @@ def digits_table(repeat):
     try: import torch  # noqa: F401
     except ImportError: names.remove('PyTorch eager')
     print(f"\n## Digits MLP 64-128-64-10, cross-entropy, SGD: ms per epoch ({len(X)} examples, {source}); median (min) of {repeat}\n")
-    print("| batch | " + " | ".join(names) + " | compiled / numpy | eager / compiled | torch / compiled |")
+    print("| batch | " + " | ".join(names) + " | compiled / numpy (fastest) | eager / compiled | torch / compiled |")
     print("|---:|" + "---:|" * (len(names) + 3))
     out = {}
     for bs in (32, 256):
@@ -159,24 +160,27 @@ def digits_table(repeat):
         c = med['compiled replay']
         torch_ratio = f"{med['PyTorch eager'] / c:.2f}x" if 'PyTorch eager' in med else ''
         print(f"| {bs} | " + " | ".join(f"{med[k]:.2f} ({low[k]:.2f})" for k in names)
-              + f" | {c / med['numpy by hand']:.2f}x | {med['backprop_nb eager'] / c:.2f}x | {torch_ratio} |", flush=True)
+              + f" | {c / med['numpy by hand']:.2f}x ({low['compiled replay'] / low['numpy by hand']:.2f}x) | "
+              f"{med['backprop_nb eager'] / c:.2f}x | {torch_ratio} |", flush=True)
         out[bs] = {'median_ms': med, 'min_ms': low}
     return out
 
 def layout_row(repeat):
-    "µs for x @ W.T (the transposed view) and for copying Wᵀ row by row then multiplying (what the compiled linear does)."
+    "µs for x @ Wᵀ through the transposed view W.T, and with Wᵀ first copied row by row (the two layouts compile_graph times)."
     import timeit
     r = np.random.default_rng(0)
-    W = r.standard_normal((128, 64)).astype(np.float32)
-    WT = np.empty((64, 128), np.float32)
-    print("\nWhy the compiled `linear` copies Wᵀ first: µs per product with W of shape (128, 64), float32, best of several runs\n")
-    print("| batch | `x @ W.T` | copy Wᵀ + `x @ Wt` |\n|---:|---:|---:|")
-    for bs in (32, 256):
-        x, y = r.standard_normal((bs, 64)).astype(np.float32), np.empty((bs, 128), np.float32)
-        def copied(): np.copyto(WT, W.T); np.matmul(x, WT, out=y)
-        t = {k: min(timeit.repeat(f, number=1000, repeat=max(3, repeat))) / 1000 * 1e6
-             for k, f in (('view', lambda: np.matmul(x, W.T, out=y)), ('copy', copied))}
-        print(f"| {bs} | {t['view']:.1f} | {t['copy']:.1f} |")
+    print("\nThe two layouts of Wᵀ a compiled `linear` chooses between (it times both when it compiles): µs per "
+          "np.dot(x, ., out=y), float32, best of several runs\n")
+    print("| W | batch | `x @ W.T` | copy Wᵀ, then `x @ Wt` | faster |\n|---|---:|---:|---:|---|")
+    for shape in ((128, 64), (10, 64)):
+        W = r.standard_normal(shape).astype(np.float32)
+        WT = np.empty(shape[::-1], np.float32)
+        for bs in (32, 256):
+            x, y = r.standard_normal((bs, shape[1])).astype(np.float32), np.empty((bs, shape[0]), np.float32)
+            def copied(): np.copyto(WT, W.T); np.dot(x, WT, out=y)
+            t = {k: min(timeit.repeat(f, number=1000, repeat=max(3, repeat))) / 1000 * 1e6
+                 for k, f in (('view', lambda: np.dot(x, W.T, out=y)), ('copy', copied))}
+            print(f"| {shape[0]}x{shape[1]} | {bs} | {t['view']:.1f} | {t['copy']:.1f} | {min(t, key=t.get)} |")
 
 # ---------------------------------------------------------------- 3. memory
 def memory(steps=1000):

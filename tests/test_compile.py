@@ -1,6 +1,6 @@
 """Compiled replay (`backprop_nb.compile`) against the eager engines: random scalar and tensor graphs,
 micrograd's demo, a digits MLP, the refusals, and memory over 1,000 replayed steps."""
-import random, tracemalloc
+import random, re, tracemalloc
 import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
@@ -365,3 +365,63 @@ def test_summary_counts_inputs_in_words_that_agree():
     a = Value(0.5)
     s = compile_graph((a * 2).relu() + a).summary()
     assert "  1 input" in s and "1 inputs" not in s and "2 inputs" in s and "slot" not in s
+
+# --- the generated program ----------------------------------------------------------------------
+def test_the_replay_is_straight_line_source_without_loops_or_lookups():
+    net, x, yb, loss = _ce_graph()
+    cg = compile_graph(loss)
+    fwd, bwd = cg.source.split('def backward')
+    assert 'def forward():' in fwd and 'for ' not in cg.source and 'grads[' not in cg.source   # one line per operation
+    products = lambda src: len(re.findall(r'(?<![.\w])dot\(', src))
+    assert products(fwd) == 3 and products(bwd) == 8                                           # 3 products forward, 8 backward
+    assert "relu" in fwd and 'maximum(0.0, y' in fwd and 'out=' in bwd
+
+@pytest.mark.parametrize("shape,reduction,dtype", [((32, 10), 'mean', np.float32), ((5, 40), 'sum', np.float64),
+                                                   ((9, 3), 'mean', np.float64), ((1, 2), 'sum', np.float32)])
+def test_compiled_cross_entropy_equals_eager_bit_for_bit(shape, reduction, dtype):
+    from backprop_nb.tensor_nn import cross_entropy
+    r = np.random.default_rng(3)
+    z = Tensor(r.standard_normal(shape).astype(dtype) * 3, requires_grad=True)
+    t = r.integers(0, shape[1], shape[0]).astype(np.intp)
+    cg = compile_graph(cross_entropy(z, t, reduction=reduction))
+    assert cg.kinds == ['cross_entropy, its forward']
+    for _ in range(3):
+        z.data, z.grad = r.standard_normal(shape).astype(dtype) * 3, None
+        t[...] = r.integers(0, shape[1], shape[0])
+        out = cg.forward(); cg.backward()
+        ref = Tensor(z.data.copy(), requires_grad=True)
+        le = cross_entropy(ref, t.copy(), reduction=reduction); le.backward()
+        assert out.dtype == le.data.dtype and out == le.data
+        assert z.grad.dtype == ref.grad.dtype and np.array_equal(z.grad, ref.grad)
+
+@pytest.mark.filterwarnings("ignore:invalid value encountered")
+@pytest.mark.parametrize("in_place", [True, False])
+def test_an_infinite_gradient_at_a_switched_off_relu_gives_0_in_the_replay(in_place):
+    from backprop_nb.tensor import linear
+    def graph():   # a ReLU in place after a linear, or into its own array after a product; an infinite gradient reaches it
+        x = Tensor(np.array([[1.0, -2.0], [3.0, 1.0]]), requires_grad=True, dtype=np.float64)
+        W1, W2 = [Tensor(w, requires_grad=True, dtype=np.float64) for w in (np.eye(2), np.ones((2, 2)))]
+        h = linear(x, W1) if in_place else x * 1.0
+        return x, W1, (linear(h.relu(), W2) * np.array([[np.inf, 1.0], [1.0, 1.0]])).sum()
+    x, W1, loss = graph()
+    cg = compile_graph(loss)
+    assert cg.kinds[1] == ('relu, in place' if in_place else 'relu, out=')
+    cg.forward(); cg.backward()
+    xe, W1e, le = graph(); le.backward()
+    np.testing.assert_array_equal(x.grad, xe.grad)       # inf and nan where eager has them, nowhere else
+    np.testing.assert_array_equal(W1.grad, W1e.grad)
+    # the ReLU's gradient is [[inf, 0], [2, 2]]: its switched-off entry 0, not inf x 0 = nan
+    if in_place: np.testing.assert_array_equal(W1.grad[1], [6.0, 2.0])
+    else: assert x.grad[0, 1] == 0
+
+def test_a_leaf_as_output_and_a_given_gradient():
+    x = Tensor(np.arange(3.0), requires_grad=True, dtype=np.float64)
+    cg = compile_graph(x)
+    np.testing.assert_array_equal(cg.forward(), x.data)
+    with pytest.raises(ValueError, match="one element"): cg.backward()
+    cg.backward(np.full(3, 2.0))
+    np.testing.assert_array_equal(x.grad, [2.0, 2.0, 2.0])
+    y = Tensor(np.arange(3.0), requires_grad=True, dtype=np.float64)
+    cs = compile_graph((y * y).sum())
+    cs.forward(); cs.backward(Tensor(np.array(3.0)))
+    np.testing.assert_array_equal(y.grad, 6 * y.data)
