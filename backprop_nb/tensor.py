@@ -493,7 +493,7 @@ Tensor.__rmatmul__ = lambda self, other: _matmul(self, other, True)
 
 # %% ../nbs/08_tensor.ipynb #8404e2a0
 def _linear(x, W, b=None):
-    y = x @ W.T
+    y = np.dot(x, W.T)         # x @ W.T: np.dot is the same product for a 2-D W, quicker to start (see "Under the hood")
     if b is not None: y += b   # y is a fresh array: add in place
     return y
 
@@ -502,9 +502,9 @@ def _rows(a):   # every leading dimension is a batch (no -1: a (0,)-shaped input
 
 def _linear_dW(g, y, x, W, b=None):                     # ∂L/∂W = Gᵀ x
     if g.ndim != 2: g, x = _rows(g), _rows(x)
-    return g.T @ x
+    return np.dot(g.T, x)
 
-def _linear_dx(g, y, x, W, b=None): return g @ W       # ∂L/∂x = G W
+def _linear_dx(g, y, x, W, b=None): return np.dot(g, W)   # ∂L/∂x = G W
 def _linear_db(g, y, x, W, b): return _batch_sum(g)    # ∂L/∂b = G summed over the batch
 
 _linear_op = Op('linear', _linear, _linear_dx, _linear_dW, _linear_db, reads=2, fresh=True)
@@ -758,11 +758,11 @@ def _ones(n, dtype):
 
 def colsum(a):
     "`a.sum(axis=0)` of a 2-D array, as the product ones @ a: BLAS does it faster than numpy's column sums (benchmarks/numpy_tricks.py prints the ratio)."
-    return _ones(a.shape[0], a.dtype) @ a
+    return np.dot(_ones(a.shape[0], a.dtype), a)
 
 def rowsum(a):
     "`a.sum(axis=1)` of a 2-D array, as the product a @ ones."
-    return a @ _ones(a.shape[1], a.dtype)
+    return np.dot(a, _ones(a.shape[1], a.dtype))
 
 def rowmax(a):
     "`a.max(axis=1, keepdims=True)` of a 2-D array, fast also for many short rows (a batch of logits)."
@@ -790,7 +790,7 @@ def _shifted(x, dim, op):
 def _batch_sum(g):
     "The sum over every leading (batch) dimension of `g`: a bias's gradient."
     if g.ndim != 2: g = _rows(g)
-    return _ones(g.shape[0], g.dtype) @ g                  # colsum, inline: it runs once per layer and step
+    return np.dot(_ones(g.shape[0], g.dtype), g)           # colsum, inline: it runs once per layer and step
 
 def _select(mask, g):
     "g where `mask` holds, 0 elsewhere, exactly as np.where(mask, g, 0), and faster (benchmarks/tensor_speed.py)."
