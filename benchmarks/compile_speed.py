@@ -102,19 +102,19 @@ def make_compiled(sizes, opt_name):
     with no_grad():
         for lin, (W, b) in zip(net[::2], init_weights(sizes)): lin.weight[...] = W; lin.bias[...] = b
     opt = (SGD if opt_name == 'SGD' else Adam)(net.parameters(), lr=LR[opt_name])
-    graphs = {}   # batch shape -> (compiled graph, its input leaf, its labels array)
+    graphs = {}   # batch shape -> (compiled graph, its input leaf)
 
     def graph_for(xb, yb):
         key = xb.shape
         if key not in graphs:
             x, labels = Tensor(xb.copy()), yb.astype(np.intp)      # intp: cross_entropy keeps this very array
-            graphs[key] = (compile_graph(cross_entropy(net(x), labels)), x, labels)
+            graphs[key] = (compile_graph(cross_entropy(net(x), labels)), x)
         return graphs[key]
 
     def run(bs):
         for xb, yb in bs:
-            cg, x, labels = graph_for(xb, yb)
-            x.data = xb; labels[...] = yb                          # the new batch, into the recorded graph
+            cg, x = graph_for(xb, yb)
+            x.data = xb; cg.set_labels(yb)                         # the new batch, into the recorded graph (labels checked)
             loss = cg.forward()
             opt.zero_grad(); cg.backward(); opt.step()
         return float(loss)
