@@ -197,6 +197,7 @@ def _backward_joint(out):
     for p, gp in zip(out._parents, out._op.grads[0](out.grad, out.data, *out._ctx)):
         if p.requires_grad: p._accumulate(gp)
 
+# %% ../nbs/08_tensor.ipynb #1e26a0e4
 def _forward(out):
     "Recompute `out.data`, and what its derivatives read, from the parents' current data: the op's forward, replayed."
     op, ps = out._op, out._parents
