@@ -74,6 +74,7 @@ def _add_pass(rewrite):
     "Put `rewrite` into `_GROUP_PASSES` once: a pass of the same name is replaced, so running its cell again is harmless."
     _GROUP_PASSES[:] = [f for f in _GROUP_PASSES if f.__name__ != rewrite.__name__] + [rewrite]
 
+# %% ../nbs/13_compile.ipynb #07b7cb10
 def _buckets(order, level):
     "The results grouped by (level, op, number of parents); refuses an op without a group rule."
     buckets = {}
@@ -99,6 +100,7 @@ def _make_group(key, nodes, index):
     if len(grp.targets) == len(flat): grp.targets, grp.inverse = flat, None   # no slot receives twice: no sums
     return grp
 
+# %% ../nbs/13_compile.ipynb #e4551d43
 class CompiledScalarGraph:
     "A recorded graph of `Value` nodes as an array program: node i is slot i of V (values) and G (gradients)."
     def __init__(self, root):
@@ -228,6 +230,7 @@ def _refusal(node, constant_indices=False):
                 "pass constant_indices=True if they do not")
     return None
 
+# %% ../nbs/13_compile.ipynb #2210ef8d
 def _owned(a):
     "An array the node made itself, which a replay may overwrite."
     return type(a) is np.ndarray and a.flags.writeable and a.flags.owndata and a.flags.c_contiguous
@@ -380,6 +383,7 @@ def _ce_compilable(n):
             and type(ctx[0]) is np.ndarray and ctx[0].dtype == np.intp and ctx[0].shape == x.shape[:1]
             and n.data.shape == () and n.data.dtype == x.dtype)
 
+# %% ../nbs/13_compile.ipynb #5a553562
 def _ce_code(self, n):
     "The lines of `_cross_entropy` (chapter 9), the same numpy operations in the same order, each into an array made once."
     x, i, (t, mean, saved) = n._parents[0], self.id[n], n._ctx
@@ -423,6 +427,7 @@ def _buffer(self, p, name=None):
     "A gradient array for `p`, made once and reused every pass."
     return self.bind(name or f'd{self.id[p]}', np.empty(p.data.shape, p.data.dtype))
 
+# %% ../nbs/13_compile.ipynb #dcde05bf
 def _backward_code(self, n, firsts):
     "Source lines of node `n`'s backward: products straight into gradient arrays where a parent gets its first gradient."
     op, ps, i = n._op, n._parents, self.id[n]
