@@ -20,22 +20,22 @@ def node_levels(order):
     return level
 
 # %% ../nbs/13_compile.ipynb #9e83f8dc
-def _dot_forward(A, e):
+def _dot_forward(A, aux):
     "Rows: bias, w_1..w_n, x_1..x_n. bias + w_1 x_1 + ... added left to right, as the eager `dot` does."
     n = len(A) // 2
     M = np.empty((n + 1, A.shape[1])); M[0] = A[0]
     np.multiply(A[1:n + 1], A[n + 1:], out=M[1:])
     return np.add.accumulate(M, axis=0)[-1]   # strictly left to right: np.sum adds in pairs, (a+b)+(c+d), which rounds differently
 
-def _dot_backward(g, y, A, e):                # bias gets g; w_i gets x_i g; x_i gets w_i g
+def _dot_backward(g, y, A, aux):                # bias gets g; w_i gets x_i g; x_i gets w_i g
     n = len(A) // 2
     return np.concatenate([g[None], A[n + 1:] * g, A[1:n + 1] * g])
 
-def _sum_forward(A, e): return np.add.accumulate(np.concatenate([e[None], A]), axis=0)[-1]   # start + v_1 + ...
+def _sum_forward(A, aux): return np.add.accumulate(np.concatenate([aux[None], A]), axis=0)[-1]   # start + v_1 + ...
 
-def _pow_backward(g, y, A, e): return [np.where(e != 0, e * np.power(A[0], e - 1) * g, 0.0)]
+def _pow_backward(g, y, A, aux): return [np.where(aux != 0, aux * np.power(A[0], aux - 1) * g, 0.0)]
 
-def _vpow_backward(g, y, A, e):               # a ** b: as chapter 1, 0 where the eager rule adds nothing
+def _vpow_backward(g, y, A, aux):               # a ** b: as chapter 1, 0 where the eager rule adds nothing
     a, b = A
     return [np.where(b != 0, b * np.power(a, b - 1) * g, 0.0),
             np.where((g != 0) & ~((a == 0) & (b >= 0)), y * np.log(a) * g, 0.0)]
@@ -46,30 +46,35 @@ def _sigmoid(x):                              # the eager formula, for arrays: e
 
 # %% ../nbs/13_compile.ipynb #f80842e4
 RULES = {   # the eager forward function of an op -> (name, forward on a group, backward on a group)
-    _ag._add_forward: ('+', lambda A, e: A[0] + A[1], lambda g, y, A, e: [g, g]),
-    _ag._mul_forward: ('*', lambda A, e: A[0] * A[1], lambda g, y, A, e: [A[1] * g, A[0] * g]),
-    _ag._sub_forward: ('-', lambda A, e: A[0] - A[1], lambda g, y, A, e: [g, -g]),
-    _ag._neg_forward: ('neg', lambda A, e: -A[0], lambda g, y, A, e: [-g]),
-    _ag._div_forward: ('/', lambda A, e: A[0] / A[1], lambda g, y, A, e: [g / A[1], -((y * g) / A[1])]),
-    _ag._pow_forward: ('**k', lambda A, e: np.power(A[0], e), _pow_backward),
-    _ag._vpow_forward: ('**', lambda A, e: np.power(A[0], A[1]), _vpow_backward),
-    _ag._relu_forward: ('relu', lambda A, e: np.where(A[0] < 0, 0.0, A[0]), lambda g, y, A, e: [np.where(y > 0, g, 0.0)]),
-    _ag._tanh_forward: ('tanh', lambda A, e: np.tanh(A[0]), lambda g, y, A, e: [(1.0 - y * y) * g]),
-    _ag._sigmoid_forward: ('sigmoid', lambda A, e: _sigmoid(A[0]), lambda g, y, A, e: [y * (1.0 - y) * g]),
-    _ag._exp_forward: ('exp', lambda A, e: np.exp(A[0]), lambda g, y, A, e: [y * g]),
-    _ag._log_forward: ('log', lambda A, e: np.log(A[0]), lambda g, y, A, e: [g / A[0]]),
+    _ag._add_forward: ('+', lambda A, aux: A[0] + A[1], lambda g, y, A, aux: [g, g]),
+    _ag._mul_forward: ('*', lambda A, aux: A[0] * A[1], lambda g, y, A, aux: [A[1] * g, A[0] * g]),
+    _ag._sub_forward: ('-', lambda A, aux: A[0] - A[1], lambda g, y, A, aux: [g, -g]),
+    _ag._neg_forward: ('neg', lambda A, aux: -A[0], lambda g, y, A, aux: [-g]),
+    _ag._div_forward: ('/', lambda A, aux: A[0] / A[1], lambda g, y, A, aux: [g / A[1], -((y * g) / A[1])]),
+    _ag._pow_forward: ('**k', lambda A, aux: np.power(A[0], aux), _pow_backward),
+    _ag._vpow_forward: ('**', lambda A, aux: np.power(A[0], A[1]), _vpow_backward),
+    _ag._relu_forward: ('relu', lambda A, aux: np.where(A[0] < 0, 0.0, A[0]), lambda g, y, A, aux: [np.where(y > 0, g, 0.0)]),
+    _ag._tanh_forward: ('tanh', lambda A, aux: np.tanh(A[0]), lambda g, y, A, aux: [(1.0 - y * y) * g]),
+    _ag._sigmoid_forward: ('sigmoid', lambda A, aux: _sigmoid(A[0]), lambda g, y, A, aux: [y * (1.0 - y) * g]),
+    _ag._exp_forward: ('exp', lambda A, aux: np.exp(A[0]), lambda g, y, A, aux: [y * g]),
+    _ag._log_forward: ('log', lambda A, aux: np.log(A[0]), lambda g, y, A, aux: [g / A[0]]),
     _ag._dot_forward: ('dot', _dot_forward, _dot_backward),
-    _ag._sum_forward: ('sum', _sum_forward, lambda g, y, A, e: np.broadcast_to(g, A.shape)),
+    _ag._sum_forward: ('sum', _sum_forward, lambda g, y, A, aux: np.broadcast_to(g, A.shape)),
 }
 _BY_NAME = {name: (fwd, bwd) for name, fwd, bwd in RULES.values()}
 
 # %% ../nbs/13_compile.ipynb #827dea85
 class _Group:
     "Nodes of one level and one op: outputs in V[start:stop], inputs gathered from V[cols] (one row per input)."
-    __slots__ = ('level', 'name', 'forward', 'backward', 'start', 'stop', 'cols', 'extra', 'targets', 'inverse', 'A', 'note')
+    __slots__ = ('level', 'name', 'forward', 'backward', 'start', 'stop', 'cols', 'aux', 'targets', 'inverse', 'A', 'note')
 
 _GROUP_PASSES = []   # functions that may rewrite a group into a faster equivalent (one is added further down)
 
+def _add_pass(rewrite):
+    "Put `rewrite` into `_GROUP_PASSES` once: a pass of the same name is replaced, so running its cell again is harmless."
+    _GROUP_PASSES[:] = [f for f in _GROUP_PASSES if f.__name__ != rewrite.__name__] + [rewrite]
+
+# %% ../nbs/13_compile.ipynb #07b7cb10
 def _buckets(order, level):
     "The results grouped by (level, op, number of parents); refuses an op without a group rule."
     buckets = {}
@@ -87,7 +92,7 @@ def _make_group(key, nodes, index):
     grp.start, grp.stop = index[nodes[0]], index[nodes[-1]] + 1
     slot = index.__getitem__
     grp.cols = np.array([list(map(slot, n._parents)) for n in nodes], dtype=np.intp).T.copy()
-    grp.extra = np.array([float(n._ctx) for n in nodes]) if grp.name in ('**k', 'sum') else None
+    grp.aux = np.array([float(n._ctx) for n in nodes]) if grp.name in ('**k', 'sum') else None
     grp.A, grp.note = None, f"{len(grp.cols)} input{'s' * (len(grp.cols) > 1)}"   # A: the gathered inputs, once forward() has run
     for rewrite in _GROUP_PASSES: rewrite(grp)
     flat = grp.cols.ravel()
@@ -95,6 +100,7 @@ def _make_group(key, nodes, index):
     if len(grp.targets) == len(flat): grp.targets, grp.inverse = flat, None   # no slot receives twice: no sums
     return grp
 
+# %% ../nbs/13_compile.ipynb #e4551d43
 class CompiledScalarGraph:
     "A recorded graph of `Value` nodes as an array program: node i is slot i of V (values) and G (gradients)."
     def __init__(self, root):
@@ -123,7 +129,7 @@ def _scalar_forward(self):
     with np.errstate(all='ignore'):           # inf and nan follow IEEE rules, as in the eager engine
         for grp in self.groups:
             grp.A = V[grp.cols]                # gather: one row per input
-            V[grp.start:grp.stop] = grp.forward(grp.A, grp.extra)
+            V[grp.start:grp.stop] = grp.forward(grp.A, grp.aux)
     if _ag.flags.anomaly: _check_finite(self)
     self.root.data = float(V[self.index[self.root]])
     return self.root.data
@@ -154,7 +160,7 @@ def _scalar_backward(self, gradient=1.0):
     G[self.index[self.root]] = gradient
     with np.errstate(all='ignore'):
         for grp in reversed(self.groups):
-            C = grp.backward(G[grp.start:grp.stop], V[grp.start:grp.stop], grp.A, grp.extra)
+            C = grp.backward(G[grp.start:grp.stop], V[grp.start:grp.stop], grp.A, grp.aux)
             C = C.ravel() if isinstance(C, np.ndarray) else np.concatenate(C)
             if grp.inverse is None: G[grp.targets] += C        # scatter: every slot receives once
             else: G[grp.targets] += np.bincount(grp.inverse, weights=C, minlength=len(grp.targets))
@@ -170,28 +176,30 @@ def _dot_as_matmul(grp):
     n = len(grp.cols) // 2
     W_ids, wi = np.unique(grp.cols[1:n + 1].T, axis=0, return_inverse=True)   # the distinct weight rows: neurons
     X_ids, xi = np.unique(grp.cols[n + 1:].T, axis=0, return_inverse=True)    # the distinct input rows: examples
-    m, b, k = len(W_ids), len(X_ids), grp.cols.shape[1]
-    pos = xi.ravel() * m + wi.ravel()                                          # node i is entry pos[i] of Y (b, m)
-    bias = np.zeros(m, np.intp); bias[wi.ravel()] = grp.cols[0]
-    if k < 2 or m * b != k or len(np.unique(pos)) != k or (bias[wi.ravel()] != grp.cols[0]).any(): return
+    m, r, k = len(W_ids), len(X_ids), grp.cols.shape[1]                         # neurons, examples, nodes
+    pos = xi.ravel() * m + wi.ravel()                                          # node i is entry pos[i] of Y (r, m)
+    bias = np.zeros(m, np.intp); bias[wi.ravel()] = grp.cols[0]                # the slot of each neuron's bias
+    if k < 2 or m * r != k or len(np.unique(pos)) != k or (bias[wi.ravel()] != grp.cols[0]).any(): return
     grp.cols = np.concatenate([bias, W_ids.ravel(), X_ids.ravel()])            # one gather: b, W, X
-    grp.extra, grp.note = (m, n, b, pos), f"X {b}x{n} @ W.T, W {m}x{n}"
+    grp.aux, grp.note = (m, n, r, pos), f"X {r}x{n} @ W.T, W {m}x{n}"
     grp.forward, grp.backward = _matmul_forward, _matmul_backward
 
-def _split(A, e):
-    m, n, b, pos = e
-    return A[:m], A[m:m + m * n].reshape(m, n), A[m + m * n:].reshape(b, n)
+def _split(A, aux):
+    "The gathered slots as the biases b (m), the weights W (m, n) and the inputs X (r, n)."
+    m, n, r, pos = aux
+    return A[:m], A[m:m + m * n].reshape(m, n), A[m + m * n:].reshape(r, n)
 
-def _matmul_forward(A, e):
-    bias, W, X = _split(A, e)
-    return (X @ W.T + bias).ravel()[e[3]]
+def _matmul_forward(A, aux):
+    b, W, X = _split(A, aux)
+    return (X @ W.T + b).ravel()[aux[3]]
 
-def _matmul_backward(g, y, A, e):
-    bias, W, X = _split(A, e)
-    G = np.zeros(e[2] * e[0]); G[e[3]] = g; G = G.reshape(e[2], e[0])
+def _matmul_backward(g, y, A, aux):
+    m, n, r, pos = aux
+    b, W, X = _split(A, aux)
+    G = np.zeros(r * m); G[pos] = g; G = G.reshape(r, m)                      # each node's gradient at its entry of Y
     return np.concatenate([G.sum(axis=0), (G.T @ X).ravel(), (G @ W).ravel()])   # ∂b, ∂W, ∂X
 
-_GROUP_PASSES.append(_dot_as_matmul)
+_add_pass(_dot_as_matmul)
 
 # %% ../nbs/13_compile.ipynb #0f9a55d4
 def _scalar_summary(self):
@@ -222,6 +230,7 @@ def _refusal(node, constant_indices=False):
                 "pass constant_indices=True if they do not")
     return None
 
+# %% ../nbs/13_compile.ipynb #2210ef8d
 def _owned(a):
     "An array the node made itself, which a replay may overwrite."
     return type(a) is np.ndarray and a.flags.writeable and a.flags.owndata and a.flags.c_contiguous
@@ -374,27 +383,28 @@ def _ce_compilable(n):
             and type(ctx[0]) is np.ndarray and ctx[0].dtype == np.intp and ctx[0].shape == x.shape[:1]
             and n.data.shape == () and n.data.dtype == x.dtype)
 
+# %% ../nbs/13_compile.ipynb #5a553562
 def _ce_code(self, n):
     "The lines of `_cross_entropy` (chapter 9), the same numpy operations in the same order, each into an array made once."
     x, i, (t, mean, saved) = n._parents[0], self.id[n], n._ctx
     (rows, k), dt, X = x.data.shape, x.data.dtype, self.val(x)
     def new(name, a): return self.bind(f'{name}{i}', a)
     z = np.array(saved, dt, order='C')           # the gradient the eager backward reads (ctx), rewritten by each replay
-    T, TU, Z, ZF = new('t', t), new('tu', t.view(np.uintp)), new('z', z), new('zf', z.reshape(-1))
+    T, TUNS, Z, ZFLAT = new('t', t), new('tunsigned', t.view(np.uintp)), new('z', z), new('zflat', z.reshape(-1))
     m, s = np.empty(rows, dt), np.empty(rows, dt)
-    M, MC, S, SC = new('m', m), new('mc', m[:, None]), new('s', s), new('sc', s[:, None])
-    AT, BASE, PK = new('at', np.empty(rows, np.intp)), new('base', np.arange(0, rows * k, k)), new('pk', np.empty(rows, dt))
-    LS, ONES = new('ls', np.empty(rows, dt)), new('ones', _T._ones(k, dt))
+    M, MCOL, S, SCOL = new('m', m), new('mcol', m[:, None]), new('s', s), new('scol', s[:, None])
+    AT, ROWSTART = new('at', np.empty(rows, np.intp)), new('rowstart', np.arange(0, rows * k, k))
+    PICKED, ROWLOSS, ONES = new('picked', np.empty(rows, dt)), new('rowloss', np.empty(rows, dt)), new('ones', _T._ones(k, dt))
     n.data, n._ctx = np.array(n.data, dt), (t, mean, z)
     Y = self.own(n, n.data)
-    lines = [f'if rowmax({TU}) >= {k}: class_indices({T}, {k})   # a label outside 0..{k - 1} (read unsigned, -1 is huge): refused']
+    lines = [f'if rowmax({TUNS}) >= {k}: class_indices({T}, {k})   # a label outside 0..{k - 1} (read unsigned, -1 is huge): refused']
     if k <= 32 and rows > 8: lines += [f'copyto({new("zT", np.empty((k, rows), dt))}, {X}.T)', f'rowmax(zT{i}, axis=0, out={M})']
     else: lines.append(f'rowmax({X}, axis=1, out={M})')
-    lines += [f'subtract({X}, {MC}, out={Z})', f'add({BASE}, {T}, out={AT})', f"take({ZF}, {AT}, out={PK}, mode='clip')",
-              f'exp({Z}, out={Z})', f'matmul({Z}, {ONES}, out={S})', f'log({S}, out={LS})', f'subtract({LS}, {PK}, out={LS})']
-    if mean: lines += [f'{Y}[()] = {LS}.sum() / {rows}', f'multiply({S}, {rows}, out={S})']
-    else: lines.append(f'{Y}[()] = {LS}.sum()')
-    lines += [f'divide({Z}, {SC}, out={Z})', f'{ZF}[{AT}] -= {1 / rows if mean else 1!r}']
+    lines += [f'subtract({X}, {MCOL}, out={Z})', f'add({ROWSTART}, {T}, out={AT})', f"take({ZFLAT}, {AT}, out={PICKED}, mode='clip')",
+              f'exp({Z}, out={Z})', f'matmul({Z}, {ONES}, out={S})', f'log({S}, out={ROWLOSS})', f'subtract({ROWLOSS}, {PICKED}, out={ROWLOSS})']
+    if mean: lines += [f'{Y}[()] = {ROWLOSS}.sum() / {rows}', f'multiply({S}, {rows}, out={S})']
+    else: lines.append(f'{Y}[()] = {ROWLOSS}.sum()')
+    lines += [f'divide({Z}, {SCOL}, out={Z})', f'{ZFLAT}[{AT}] -= {1 / rows if mean else 1!r}']
     self.bind(f'dce{i}', n._op.grads[0])
     return lines
 
@@ -417,6 +427,7 @@ def _buffer(self, p, name=None):
     "A gradient array for `p`, made once and reused every pass."
     return self.bind(name or f'd{self.id[p]}', np.empty(p.data.shape, p.data.dtype))
 
+# %% ../nbs/13_compile.ipynb #dcde05bf
 def _backward_code(self, n, firsts):
     "Source lines of node `n`'s backward: products straight into gradient arrays where a parent gets its first gradient."
     op, ps, i = n._op, n._parents, self.id[n]
@@ -449,15 +460,23 @@ def _backward_code(self, n, firsts):
 
 CompiledTensorGraph._contribute, CompiledTensorGraph._buffer, CompiledTensorGraph._backward_code = _contribute, _buffer, _backward_code
 
-# %% ../nbs/13_compile.ipynb #e1816a98
-def _write(self):
-    "Put the lines together into the source of `forward()` and `backward(gradient=None)`, and make the two functions (`exec`, once)."
+# %% ../nbs/13_compile.ipynb #a30c5eae
+def _check_lines(self):
+    "The lines `forward()` starts with: each leaf read into `a3` and checked; then one check that the nodes hold their arrays."
     checks = []
     for i, (n, (shape, dtype)) in enumerate(zip(self.leaves, self.recorded)):   # each leaf: still an array of the recorded shape and dtype?
         j = self.id[n]
         s, t = self.bind(f'shape{j}', shape), self.bind(f'dtype{j}', dtype)
         checks += [f"a{j} = n{j}.data   # {n.label or 'leaf'} {shape} {dtype}", f'if a{j}.__class__ is not ndarray or a{j}.shape != {s} or a{j}.dtype is not {t} and a{j}.dtype != {t}: bad_leaf({i})']
     stale = [f"if {' or '.join(f'n{self.id[n]}.data is not {self.array[n]}' for n, _ in self.bound)}: stale()"] if self.bound else []
+    return checks, stale
+
+CompiledTensorGraph._check_lines = _check_lines
+
+# %% ../nbs/13_compile.ipynb #e1816a98
+def _write(self):
+    "Put the lines together into the source of `forward()` and `backward(gradient=None)`, and make the two functions."
+    checks, stale = self._check_lines()
     root, r = self.root, self.id[self.root]
     forward = (['def forward():'] + checks + stale + self.forward_lines
                + ['if autograd.flags.anomaly: anomaly()', f'return {self.val(root)}.copy()   # a copy: the next replay rewrites this array'])
@@ -474,12 +493,19 @@ def _write(self):
     self.env.update(bad_leaf=self._leaf_refused, stale=self._check_bound, anomaly=self._anomaly, autograd=_ag, grads_of=_grads_of,
                     class_indices=_class_indices, array=np.array, seed_of=self._seed, seed=self._seed(None, check=False))
     self.source = '\n'.join(('' if line.startswith('def ') else '    ') + line for line in forward + backward) + '\n'
+    self._make_functions()
+
+CompiledTensorGraph._write = _write
+
+# %% ../nbs/13_compile.ipynb #f5cbd909
+def _make_functions(self):
+    "Run the source once, inside `def make(<every name in env>)`, and keep the `forward` and `backward` it returns."
     maker = f"def make({', '.join(self.env)}):\n" + ''.join(f'    {line}\n' for line in self.source.splitlines()) + "    return forward, backward\n"
-    scope = {}       # make(...) takes every name the source uses as an argument: inside it they are fast local names
+    scope = {}
     exec(compile(maker, '<compiled graph>', 'exec'), scope)
     self._forward_fn, self._backward_fn = scope['make'](**self.env)
 
-CompiledTensorGraph._write = _write
+CompiledTensorGraph._make_functions = _make_functions
 
 # %% ../nbs/13_compile.ipynb #fc06bc30
 def _seed(self, gradient, check=True):

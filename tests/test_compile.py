@@ -62,6 +62,25 @@ def test_dot_groups_computed_as_matrix_products_equal_eager(nin, widths, batch, 
     eager = [p.grad for p in model.parameters()] + [v.grad for row in xs for v in row]
     assert all(close(a, b) for a, b in zip(compiled, eager))
 
+def test_registering_the_matmul_pass_again_keeps_one():
+    "Running the cell that registers `_dot_as_matmul` again (a new function of the same name) leaves one pass, and compiling still works."
+    import types
+    from backprop_nb import compile as C
+    from backprop_nb.nn import MLP
+    saved = list(C._GROUP_PASSES)
+    try:
+        again = types.FunctionType(C._dot_as_matmul.__code__, C._dot_as_matmul.__globals__, '_dot_as_matmul')   # as a re-run cell makes it
+        C._add_pass(C._dot_as_matmul); C._add_pass(again)
+        assert C._GROUP_PASSES == [again]
+        random.seed(0)
+        model = MLP(2, [3, 1])
+        out = sum_values([model([Value(a), Value(b)]) for a, b in ((0.5, -1.0), (2.0, 0.25))])
+        cg = compile_graph(out)
+        assert [g.note for g in cg.groups if g.name == 'dot'] == ['X 2x2 @ W.T, W 3x2', 'X 2x3 @ W.T, W 1x3']
+        assert close(cg.forward(), out.data)
+    finally:
+        C._GROUP_PASSES[:] = saved
+
 def test_scalar_backward_twice_doubles_the_leaves_and_takes_a_seed():
     a, b = Value(1.5), Value(-2.0)
     cg = compile_graph((a * b + a.tanh()) ** 2)
