@@ -3,7 +3,7 @@
 1. Digits MLP 64-128-64-10, cross-entropy, SGD and Adam, batch 32 and 256: time per epoch of 1,437
    training examples (sklearn's `load_digits`, 80 % of it; random data of the same shape if sklearn is
    missing) for backprop_nb's public API, PyTorch eager (`torch.nn` + `torch.optim`), and numpy written
-   by hand (forward, backward and update, no graph: the floor a numpy engine can reach).
+   by hand (forward, backward and update, no graph: numpy as one first writes it, the baseline a graph adds to).
 2. MLP 784-512-512-10, SGD, batch 64 and 512 (random data): time per training step.
 3. Where the time goes: one operation, chapter 8's array helpers against the numpy they replace, and one
    digits training step (batch 32, SGD) split into
@@ -299,7 +299,7 @@ def _tables(workers, X, y, source, repeat, quick):
             print(f"| {opt_name} | {bs} | {o:.2f} | {n:.2f} | {t:.2f} | {t / o:.2f}x | {o / n:.2f}x "
                   f"| {best['backprop_nb'] / best['numpy by hand']:.2f}x | {t / n:.2f}x |", flush=True)
     print("\ntargets: torch / ours >= 2 and ours / numpy <= 1.5. Beating torch by 2x needs torch / numpy >= 2 x (ours / numpy) >= 2:"
-          "\nwhere torch is closer than 2x to the numpy floor, 2x is out of reach for any numpy engine.")
+          "\nwhere torch is closer than 2x to numpy by hand, 2x is out of reach for any numpy engine.")
     floor = {bs: matmul_floor([64, 128, 64, 10], bs, len(X), repeat) for bs in (32, 256)}
     print("the matrix products alone (3 forward, 5 backward, numpy's BLAS): "
           + ", ".join(f"{ms:.2f} ms per epoch at batch {bs}" for bs, ms in floor.items()))
